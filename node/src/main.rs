@@ -1,1 +1,7 @@
-fn main() {}
+//! `mosaico`: the command line of a Mosaico node.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

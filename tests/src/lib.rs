@@ -1,1 +1,348 @@
-//! End-to-end harness.
+//! The end-to-end harness: start real `mosaico` processes on loopback, talk to them over HTTP and
+//! the command line, and wait on conditions with a bound (never a bare sleep).
+//!
+//! The binary is the one cargo built next to the test executable (`scripts/test` builds it
+//! first). Every node gets a temporary data directory, free loopback ports and a log file; a node
+//! that fails a test prints its log tail so the failure can be understood.
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long a condition may take before a test fails. Generous: CI machines are shared.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The `mosaico` binary built next to this test executable.
+pub fn mosaico_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/mosaico
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let bin = profile_dir.join("mosaico");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p mosaico-node --bin mosaico` (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `mosaico ARGS…` to completion.
+pub fn mosaico(args: &[&str]) -> Output {
+    Command::new(mosaico_bin())
+        .args(args)
+        .env_remove("MOSAICO_DATA")
+        .output()
+        .expect("run mosaico")
+}
+
+/// Runs `mosaico ARGS…` and asserts it succeeded, returning its standard output.
+pub fn mosaico_ok(args: &[&str]) -> String {
+    let output = mosaico(args);
+    assert!(
+        output.status.success(),
+        "mosaico {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A free TCP port on loopback (bound then released; the race with other processes is harmless
+/// in tests that each take a few ports).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `within` naming `what`.
+pub fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for {what}");
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// One region's node: its data directory, ports and process.
+#[derive(Debug)]
+pub struct Region {
+    /// The region's name.
+    pub name: String,
+    /// Its data directory.
+    pub data: PathBuf,
+    /// Its libp2p port on 127.0.0.1.
+    pub p2p_port: u16,
+    /// Its HTTP port on 127.0.0.1.
+    pub http_port: u16,
+    /// Peers it is configured with.
+    pub peers: Vec<String>,
+    child: Option<Child>,
+    log: PathBuf,
+    http: reqwest::blocking::Client,
+}
+
+impl Region {
+    /// `mosaico init` a new region under `root`.
+    pub fn init(root: &Path, name: &str, country: &str, nuts: &str) -> Self {
+        let data = root.join(name.to_lowercase().replace(' ', "-"));
+        mosaico_ok(&[
+            "init",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+            "--name",
+            name,
+            "--country",
+            country,
+            "--nuts",
+            nuts,
+        ]);
+        Region {
+            name: name.to_owned(),
+            log: root.join(format!("{}.log", name.to_lowercase().replace(' ', "-"))),
+            data,
+            p2p_port: free_port(),
+            http_port: free_port(),
+            peers: Vec::new(),
+            child: None,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// The data directory as a string argument.
+    pub fn data_arg(&self) -> &str {
+        self.data.to_str().expect("utf-8 path")
+    }
+
+    /// Its libp2p address.
+    pub fn multiaddr(&self) -> String {
+        format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port)
+    }
+
+    /// Its HTTP base URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+
+    /// The region's publishing key (hex), from `mosaico key show --json`.
+    pub fn public_key(&self) -> String {
+        let out = mosaico_ok(&["key", "show", "--data", self.data_arg(), "--json"]);
+        let value: Value = serde_json::from_str(&out).expect("key show --json");
+        value["public_key"].as_str().expect("public_key").to_owned()
+    }
+
+    /// The local publish token.
+    pub fn token(&self) -> String {
+        fs::read_to_string(self.data.join("publisher.token")).expect("token").trim().to_owned()
+    }
+
+    /// Starts `mosaico run` and waits until `/readyz` answers 200.
+    pub fn start(&mut self, federation: &Path) {
+        assert!(self.child.is_none(), "{} is already running", self.name);
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let mut command = Command::new(mosaico_bin());
+        command
+            .args(["run", "--data", self.data_arg()])
+            .args(["--federation", federation.to_str().expect("utf-8 path")])
+            .args(["--listen", &self.multiaddr()])
+            .args(["--http", &format!("127.0.0.1:{}", self.http_port)])
+            .args(["--sync-interval", "2"])
+            .env("MOSAICO_LOG", "info")
+            .env_remove("MOSAICO_DATA")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        for peer in &self.peers {
+            command.args(["--peer", peer]);
+        }
+        self.child = Some(command.spawn().expect("start mosaico run"));
+        let name = self.name.clone();
+        wait_for(&format!("{name} to be ready"), PATIENCE, || {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("{name} exited with {status} during start:\n{}", self.log_tail());
+            }
+            let ok = self
+                .http
+                .get(self.url("/readyz"))
+                .send()
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            ok.then_some(())
+        });
+    }
+
+    /// Stops the node with SIGTERM and waits for it to exit cleanly.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let status = wait_for(&format!("{} to stop", self.name), PATIENCE, || child.try_wait().ok().flatten());
+            assert!(status.success(), "{} exited with {status} on SIGTERM:\n{}", self.name, self.log_tail());
+        }
+    }
+
+    /// Kills the node with SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The last lines of the node's log.
+    pub fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// GET a JSON document; returns the status and the body.
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        match self.http.get(self.url(path)).send() {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (status, response.json().unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// POST a body with the region's publish token; returns the status and the body.
+    pub fn post(&self, path: &str, content_type: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(self.token())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .expect("POST reaches the node");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// Whether the node serves the record with this id.
+    pub fn has_record(&self, id: &str) -> bool {
+        self.get(&format!("/api/v1/records/{id}")).0 == 200
+    }
+
+    /// Ids of the records a text query finds.
+    pub fn search(&self, query: &str) -> Vec<String> {
+        let (status, body) = self.get(&format!("/api/v1/records?q={query}&limit=100"));
+        if status != 200 {
+            return Vec::new();
+        }
+        body["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A federation of regions under one temporary directory.
+#[derive(Debug)]
+pub struct Federation {
+    /// The temporary root (kept alive while the federation is).
+    pub root: tempfile::TempDir,
+    /// The regions.
+    pub regions: Vec<Region>,
+    /// The genesis membership file.
+    pub genesis: PathBuf,
+}
+
+/// Regions used in tests: name, country, NUTS.
+pub const REGIONS: &[(&str, &str, &str)] = &[
+    ("Emilia-Romagna", "IT", "ITH5"),
+    ("Catalunya", "ES", "ES51"),
+    ("Vlaanderen", "BE", "BE2"),
+    ("Helsinki-Uusimaa", "FI", "FI1B"),
+    ("Wielkopolska", "PL", "PL41"),
+    ("Bayern", "DE", "DE2"),
+    ("Noord-Holland", "NL", "NL32"),
+    ("Stockholm", "SE", "SE11"),
+    ("Attiki", "GR", "EL30"),
+    ("Lombardia", "IT", "ITC4"),
+];
+
+impl Federation {
+    /// Creates `members` regions and a genesis naming them all; `extra` more regions are
+    /// initialised but not members.
+    pub fn new(members: usize, extra: usize) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let regions: Vec<Region> = REGIONS[..members + extra]
+            .iter()
+            .map(|(name, country, nuts)| Region::init(root.path(), name, country, nuts))
+            .collect();
+        let genesis = root.path().join("federation.json");
+        let mut args = vec!["federation", "create", "--name", "dt4regions"];
+        for region in &regions[..members] {
+            args.extend(["--member", region.data_arg()]);
+        }
+        args.extend(["--out", genesis.to_str().expect("utf-8 path")]);
+        mosaico_ok(&args);
+        Federation { root, regions, genesis }
+    }
+
+    /// Starts region `i`.
+    pub fn start(&mut self, i: usize) {
+        let genesis = self.genesis.clone();
+        self.regions[i].start(&genesis);
+    }
+
+    /// Writes a draft file under the federation's root and returns its path.
+    pub fn draft_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.root.path().join(name);
+        fs::write(&path, text).expect("write draft");
+        path
+    }
+}
+
+/// A minimal valid case-study draft in YAML.
+pub fn case_study_yaml(slug: &str, title: &str) -> String {
+    format!(
+        "kind: case_study\nslug: {slug}\ntitle:\n  it: \"{title}\"\n  en: \"{title}\"\nsummary:\n  it: Un caso di prova.\n  en: A test case.\norganisation: Regione di prova\ncountry: IT\nthemes: [citizens]\n"
+    )
+}
+
+/// Publishes a draft file with the CLI; returns the record id it printed.
+pub fn publish_file(region: &Region, file: &Path) -> String {
+    let out = mosaico_ok(&["publish", "--data", region.data_arg(), file.to_str().expect("utf-8 path")]);
+    out.split_whitespace()
+        .nth(1)
+        .filter(|id| id.len() == 64)
+        .unwrap_or_else(|| panic!("publish printed no id: {out}"))
+        .to_owned()
+}

@@ -1,0 +1,16 @@
+//! The mosaico node: the I/O shell around the protocol's pure core.
+//!
+//! It owns the store (sled), the network (libp2p), the HTTP server (the `mosaico-web` router over
+//! [`backend::NodeBackend`]) and the command line. See `docs/architecture.md` for how a record
+//! travels from a publish form in one region to a search result in another.
+
+pub mod backend;
+pub mod datadir;
+pub mod federation_file;
+pub mod ingest;
+pub mod metrics;
+pub mod network;
+pub mod node;
+pub mod run;
+pub mod store;
+pub mod sync;

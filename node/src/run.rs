@@ -1,0 +1,209 @@
+//! `mosaico run`: start every part of the node, serve until told to stop, stop cleanly.
+//!
+//! Start-up order matters: the store opens first (a locked or newer store stops the node before
+//! it touches the network), the federation file is checked against the store, then the network
+//! and HTTP come up and the node reports ready. Shutdown runs the other way: stop accepting HTTP
+//! requests and gossip, let in-flight writes finish, stop the network, flush the store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use libp2p::Multiaddr;
+use mosaico_protocol::RecordId;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use crate::backend::NodeBackend;
+use crate::datadir::DataDir;
+use crate::federation_file;
+use crate::ingest::{Ingest, Origin, Verdict};
+use crate::metrics::MetricsBuilder;
+use crate::network::{self, NetworkConfig, NetworkEvent};
+use crate::node::{Node, now_millis};
+use crate::store::{RecordStore, SledStore};
+
+/// Gossip messages validated at once; beyond this the network's event channel fills and gossip
+/// backs off, instead of the node queueing without bound.
+const MAX_INFLIGHT_VALIDATIONS: usize = 64;
+
+/// Everything `run` needs, after command line, environment and file are merged.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The data directory.
+    pub data: DataDir,
+    /// The genesis membership file.
+    pub federation: PathBuf,
+    /// libp2p listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// HTTP listen address.
+    pub http: SocketAddr,
+    /// Peers to keep connected.
+    pub peers: Vec<Multiaddr>,
+    /// Period of catch-up rounds.
+    pub sync_interval: Duration,
+    /// Most simultaneous connections.
+    pub max_connections: u32,
+}
+
+/// Runs the node until `stop` resolves.
+pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let data = &options.data;
+    let config = data.config()?;
+    let genesis = federation_file::read(&options.federation, now_millis())?;
+    let store = Arc::new(
+        SledStore::open(&data.store_path())
+            .with_context(|| format!("cannot open the store in {}", data.root().display()))?,
+    );
+    bind_federation(&store, &genesis)?;
+    let ingest = Ingest::new(Arc::clone(&store), &genesis)
+        .context("cannot rebuild the federation's trust state from the store")?;
+
+    let mut metrics = MetricsBuilder::new();
+    let mut network_config = NetworkConfig::new(data.node_key()?, genesis.id().to_hex());
+    network_config.listen = options.listen.clone();
+    network_config.peers = options.peers.clone();
+    network_config.max_connections = options.max_connections;
+    network_config.resync_interval = options.sync_interval;
+    let (network, events, network_task) = network::spawn(network_config, metrics.registry())
+        .context("cannot start the network")?;
+
+    let node = Node::new(
+        config.name.clone(),
+        data.publisher_key()?,
+        ingest,
+        network.clone(),
+        metrics.freeze(),
+    );
+    let listener = tokio::net::TcpListener::bind(options.http)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}: is another program using that port? Choose another with --http", options.http))?;
+    let http_addr = listener.local_addr()?;
+    std::fs::write(data.addr_path(), format!("{http_addr}\n"))
+        .with_context(|| format!("cannot write {}", data.addr_path().display()))?;
+
+    let (stopping, stop_signal) = watch::channel(false);
+    let router = mosaico_web::router(NodeBackend::new(node.clone()));
+    let mut http_stop = stop_signal.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let validations = Arc::new(Semaphore::new(MAX_INFLIGHT_VALIDATIONS));
+    let events_task = tokio::spawn(event_loop(node.clone(), events, Arc::clone(&validations), stop_signal));
+
+    node.set_ready(true);
+    tracing::info!(
+        name = %config.name,
+        http = %http_addr,
+        peer_id = %network.local_peer_id(),
+        public_key = %node.public_key(),
+        federation = %genesis.id(),
+        records = store.len().unwrap_or(0),
+        "node ready"
+    );
+
+    stop.await;
+    tracing::info!("shutting down: no new requests, finishing writes in flight");
+    node.set_ready(false);
+    let _ = stopping.send(true);
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
+    }
+    let _ = events_task.await;
+    // Every validation holds a permit until its write is done: taking them all means none is left.
+    let _drained = validations.acquire_many(MAX_INFLIGHT_VALIDATIONS as u32).await;
+    network.shutdown().await;
+    let _ = network_task.await;
+    store.set_meta("clean_shutdown", &now_millis().to_be_bytes())?;
+    let _ = std::fs::remove_file(data.addr_path());
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A data directory belongs to one federation for life: refuse to mix two federations' records.
+fn bind_federation(store: &SledStore, genesis: &mosaico_protocol::Record<mosaico_protocol::Verified>) -> anyhow::Result<()> {
+    match store.meta("federation_id")? {
+        Some(bound) if bound.as_slice() != genesis.id().as_bytes() => {
+            let bound = <[u8; 32]>::try_from(bound.as_slice()).map(RecordId).map(|id| id.to_hex()).unwrap_or_else(|_| "(damaged)".into());
+            bail!(
+                "this data directory belongs to federation {bound}, but the federation file is {}: use the federation file this node was started with, or a new data directory",
+                genesis.id()
+            );
+        }
+        Some(_) => {}
+        None => {
+            store.insert(genesis)?;
+            store.set_meta("federation_id", genesis.id().as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+async fn event_loop<S: RecordStore>(
+    node: Node<S>,
+    mut events: mpsc::Receiver<NetworkEvent>,
+    validations: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(event) = event else { break };
+        match event {
+            NetworkEvent::GossipReceived {
+                record_id,
+                propagation_source,
+                record,
+            } => {
+                let Ok(permit) = Arc::clone(&validations).acquire_owned().await else {
+                    break;
+                };
+                let node = node.clone();
+                tokio::spawn(async move {
+                    let outcome = node.receive(record, Some(RecordId(record_id)), Origin::Gossip).await;
+                    let verdict = match outcome.verdict() {
+                        Verdict::Accept => network::Verdict::Accept,
+                        Verdict::Ignore => network::Verdict::Ignore,
+                        Verdict::Reject => network::Verdict::Reject,
+                    };
+                    if verdict == network::Verdict::Reject {
+                        tracing::warn!(peer = %propagation_source, reason = outcome.label(), "rejected gossip from peer");
+                    }
+                    let _ = node.network().report_validation(record_id, propagation_source, verdict).await;
+                    drop(permit);
+                });
+            }
+            NetworkEvent::SyncRequest { peer, request, reply } => {
+                let node = node.clone();
+                tokio::spawn(async move {
+                    let response = crate::sync::answer(&node, &request);
+                    if reply.send(response).is_err() {
+                        tracing::debug!(%peer, "sync requester went away before the answer");
+                    }
+                });
+            }
+            NetworkEvent::PeerConnected { peer, addr } => {
+                tracing::info!(%peer, %addr, "peer connected");
+                crate::sync::spawn_round(node.clone(), peer);
+            }
+            NetworkEvent::ResyncDue { peer } => {
+                crate::sync::spawn_round(node.clone(), peer);
+            }
+            NetworkEvent::PeerDisconnected { peer } => {
+                tracing::info!(%peer, "peer disconnected");
+            }
+            NetworkEvent::ListenAddr(addr) => {
+                tracing::info!(%addr, "listening for peers");
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The sled implementation of [`RecordStore`].
+//!
+//! One sled database per data directory, with one tree per concern. A record and all its index
+//! entries are written in one multi-tree transaction, then the database is flushed before the
+//! call returns, so an acknowledged record survives `kill -9` and nothing is ever half-stored.
+
+use std::path::Path;
+
+use mosaico_protocol::head::{self, VersionInfo};
+use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+use super::{
+    Inserted, RecordStore, SCHEMA_VERSION, StoreError, TokenRole, decode_logical_key,
+    decode_version, encode_logical_key, encode_version, time_key, version_info,
+};
+
+/// Records and indexes in a sled database on disk.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    /// id → wire bytes.
+    records: sled::Tree,
+    /// logical key → head version entry.
+    heads: sled::Tree,
+    /// logical key ‖ version ‖ id → version entry (history).
+    versions: sled::Tree,
+    /// created_at ‖ id → () (the reconciliation index).
+    by_time: sled::Tree,
+    /// kind ‖ 0 ‖ created_at ‖ id → ().
+    by_kind: sled::Tree,
+    /// author ‖ created_at ‖ id → ().
+    by_author: sled::Tree,
+    /// name → value.
+    meta: sled::Tree,
+    /// SHA-256(token) → role byte.
+    tokens: sled::Tree,
+}
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+impl SledStore {
+    /// Opens (or creates) the store under `path`, checking its schema version.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            // Durability comes from the explicit flush after each write, not from a timer.
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked(path.display().to_string())
+                }
+                sled::Error::Io(io) if io.to_string().contains("lock") => {
+                    StoreError::Locked(path.display().to_string())
+                }
+                other => engine(other),
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(engine);
+        let store = SledStore {
+            records: tree("records")?,
+            heads: tree("heads")?,
+            versions: tree("versions")?,
+            by_time: tree("by_time")?,
+            by_kind: tree("by_kind")?,
+            by_author: tree("by_author")?,
+            meta: tree("meta")?,
+            tokens: tree("tokens")?,
+            db,
+        };
+        match store.meta.get("schema_version").map_err(engine)? {
+            None => {
+                store
+                    .meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(engine)?;
+                store.flush()?;
+            }
+            Some(bytes) => {
+                let found = <[u8; 4]>::try_from(bytes.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt("schema version".into()))?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path: path.display().to_string(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(engine)
+    }
+
+    /// Writes one record and its index entries in one transaction, without flushing.
+    fn write(&self, record: &Record<Verified>) -> Result<Inserted, StoreError> {
+        let id = record.id();
+        let header = record.header();
+        let key = encode_logical_key(&record.logical_key());
+        let incoming = version_info(record);
+        let wire = record.to_wire();
+        let mut history_key = key.clone();
+        history_key.extend_from_slice(&header.version.to_be_bytes());
+        history_key.extend_from_slice(id.as_bytes());
+        let mut kind_key = header.kind.as_str().as_bytes().to_vec();
+        kind_key.push(0);
+        kind_key.extend_from_slice(&time_key(header.created_at, &id));
+        let mut author_key = header.author.as_bytes().to_vec();
+        author_key.extend_from_slice(&time_key(header.created_at, &id));
+        let by_time_key = time_key(header.created_at, &id);
+
+        let result = (
+            &self.records,
+            &self.heads,
+            &self.versions,
+            &self.by_time,
+            &self.by_kind,
+            &self.by_author,
+        )
+            .transaction(|(records, heads, versions, by_time, by_kind, by_author)| {
+                if records.get(id.as_bytes())?.is_some() {
+                    return Ok(Inserted {
+                        new: false,
+                        change: head::HeadChange::Duplicate,
+                    });
+                }
+                let current = match heads.get(&key)? {
+                    Some(bytes) => Some(
+                        decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?,
+                    ),
+                    None => None,
+                };
+                let change = head::decide(current.as_ref(), &incoming);
+                records.insert(id.as_bytes(), wire.as_slice())?;
+                versions.insert(history_key.as_slice(), encode_version(&incoming).as_slice())?;
+                by_time.insert(by_time_key.as_slice(), &[])?;
+                by_kind.insert(kind_key.as_slice(), &[])?;
+                by_author.insert(author_key.as_slice(), &[])?;
+                if change.is_new_head(&incoming) {
+                    heads.insert(key.as_slice(), encode_version(&incoming).as_slice())?;
+                }
+                Ok(Inserted { new: true, change })
+            });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => engine(e),
+        })
+    }
+
+    fn ids_with_prefix(&self, tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
+        let mut ids = Vec::new();
+        for entry in tree.scan_prefix(prefix).rev() {
+            let (key, _) = entry.map_err(engine)?;
+            let tail = key
+                .get(key.len().saturating_sub(32)..)
+                .filter(|t| t.len() == 32)
+                .ok_or_else(|| StoreError::Corrupt("index entry".into()))?;
+            let mut id = [0u8; 32];
+            id.copy_from_slice(tail);
+            ids.push(RecordId(id));
+        }
+        Ok(ids)
+    }
+}
+
+impl RecordStore for SledStore {
+    fn insert(&self, record: &Record<Verified>) -> Result<Inserted, StoreError> {
+        let inserted = self.write(record)?;
+        if inserted.new {
+            self.flush()?;
+        }
+        Ok(inserted)
+    }
+
+    fn insert_batch(&self, records: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
+        let outcomes = records
+            .iter()
+            .map(|r| self.write(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if outcomes.iter().any(|o| o.new) {
+            self.flush()?;
+        }
+        Ok(outcomes)
+    }
+
+    fn wire(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.records.get(id.as_bytes()).map_err(engine)?.map(|v| v.to_vec()))
+    }
+
+    fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
+        self.records.contains_key(id.as_bytes()).map_err(engine)
+    }
+
+    fn head(&self, key: &LogicalKey) -> Result<Option<VersionInfo>, StoreError> {
+        match self.heads.get(encode_logical_key(key)).map_err(engine)? {
+            None => Ok(None),
+            Some(bytes) => decode_version(&bytes).map(Some),
+        }
+    }
+
+    fn versions(&self, key: &LogicalKey) -> Result<Vec<VersionInfo>, StoreError> {
+        let prefix = encode_logical_key(key);
+        let mut out = Vec::new();
+        for entry in self.versions.scan_prefix(&prefix) {
+            let (k, v) = entry.map_err(engine)?;
+            // The prefix of `a/kind/slug` also matches `a/kind/slug-2`; only exact keys count.
+            if k.len() == prefix.len() + 8 + 32 {
+                out.push(decode_version(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError> {
+        self.heads
+            .iter()
+            .map(|entry| {
+                let (k, v) = entry.map_err(engine)?;
+                Ok((decode_logical_key(&k)?, decode_version(&v)?))
+            })
+            .collect()
+    }
+
+    fn ids_by_kind(&self, kind: &Kind) -> Result<Vec<RecordId>, StoreError> {
+        let mut prefix = kind.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        self.ids_with_prefix(&self.by_kind, &prefix)
+    }
+
+    fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError> {
+        self.ids_with_prefix(&self.by_author, author.as_bytes())
+    }
+
+    fn reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
+        self.by_time
+            .iter()
+            .map(|entry| {
+                let (k, _) = entry.map_err(engine)?;
+                if k.len() != 40 {
+                    return Err(StoreError::Corrupt("time index entry".into()));
+                }
+                let mut time = [0u8; 8];
+                time.copy_from_slice(&k[..8]);
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&k[8..]);
+                Ok((u64::from_be_bytes(time), RecordId(id)))
+            })
+            .collect()
+    }
+
+    fn len(&self) -> Result<u64, StoreError> {
+        Ok(self.records.len() as u64)
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.meta.get(name).map_err(engine)?.map(|v| v.to_vec()))
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.meta.insert(name, value).map_err(engine)?;
+        self.flush()
+    }
+
+    fn put_token(&self, token_hash: &[u8; 32], role: TokenRole) -> Result<(), StoreError> {
+        self.tokens
+            .insert(token_hash, &[role.as_byte()])
+            .map_err(engine)?;
+        self.flush()
+    }
+
+    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRole>, StoreError> {
+        Ok(self
+            .tokens
+            .get(token_hash)
+            .map_err(engine)?
+            .and_then(|v| v.first().copied().and_then(TokenRole::from_byte)))
+    }
+
+    fn remove_token(&self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let existed = self.tokens.remove(token_hash).map_err(engine)?.is_some();
+        self.flush()?;
+        Ok(existed)
+    }
+}

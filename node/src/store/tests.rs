@@ -1,0 +1,99 @@
+//! The same behaviour checks against both store implementations.
+
+use mosaico_protocol::draft::Draft;
+use mosaico_protocol::head::HeadChange;
+use mosaico_protocol::{Record, SecretKey, Verified};
+use serde_json::json;
+
+use super::*;
+
+fn emilia() -> SecretKey {
+    SecretKey::from_bytes([1; 32])
+}
+
+fn case_study(secret: &SecretKey, slug: &str, version: u64, retracted: bool) -> Record<Verified> {
+    let draft = if retracted {
+        Draft::retraction(Kind::CaseStudy, slug)
+    } else {
+        Draft::from_value(json!({
+            "kind": "case_study", "slug": slug,
+            "title": {"it": format!("Caso {version}")}, "summary": {"it": "Riassunto"},
+            "organisation": "Regione Emilia-Romagna", "country": "IT"
+        }))
+        .expect("valid draft")
+    };
+    let unsigned = draft
+        .into_unsigned(secret.public_key(), version, 1_700_000_000_000 + version)
+        .expect("no version conflict");
+    Record::sign(unsigned, secret).expect("valid record")
+}
+
+fn behaves(store: &dyn RecordStore) {
+    let v1 = case_study(&emilia(), "chatbot", 1, false);
+    let v2 = case_study(&emilia(), "chatbot", 2, false);
+    let v3 = case_study(&emilia(), "chatbot", 3, true);
+    let other = case_study(&emilia(), "chatbot-2", 1, false);
+    let key = v1.logical_key();
+
+    assert_eq!(store.insert(&v2).expect("insert").change, HeadChange::First);
+    assert_eq!(store.insert(&v1).expect("insert").change, HeadChange::Older);
+    assert_eq!(store.head(&key).expect("head").map(|h| h.id), Some(v2.id()));
+    let again = store.insert(&v2).expect("insert");
+    assert!(!again.new);
+    assert!(matches!(store.insert(&v3).expect("insert").change, HeadChange::Replaces { .. }));
+    store.insert(&other).expect("insert");
+    let head = store.head(&key).expect("head").expect("has head");
+    assert!(head.retracted && head.version == 3);
+    // The retraction sticks: re-sending an older version changes nothing.
+    assert!(!store.insert(&v1).expect("insert").new);
+    assert_eq!(store.head(&key).expect("head"), Some(head));
+
+    let versions: Vec<u64> = store.versions(&key).expect("versions").iter().map(|v| v.version).collect();
+    assert_eq!(versions, vec![1, 2, 3], "history of exactly this slug, oldest first");
+    assert_eq!(store.len().expect("len"), 4);
+    assert_eq!(store.heads().expect("heads").len(), 2);
+    assert_eq!(store.ids_by_kind(&Kind::CaseStudy).expect("kind").len(), 4);
+    assert!(store.ids_by_kind(&Kind::Solution).expect("kind").is_empty());
+    assert_eq!(store.ids_by_author(&emilia().public_key()).expect("author").first(), Some(&v3.id()));
+    let items = store.reconciliation_items().expect("items");
+    assert_eq!(items.len(), 4);
+    assert!(items.windows(2).all(|w| w[0] <= w[1]));
+    let back = store.record(&v2.id()).expect("read").expect("present");
+    assert_eq!(back.id(), v2.id());
+    assert_eq!(back.to_wire(), v2.to_wire());
+
+    store.put_token(&[9; 32], TokenRole::Publisher).expect("token");
+    assert_eq!(store.token_role(&[9; 32]).expect("role"), Some(TokenRole::Publisher));
+    assert!(store.remove_token(&[9; 32]).expect("revoke"));
+    assert_eq!(store.token_role(&[9; 32]).expect("role"), None);
+}
+
+#[test]
+fn memory_store_behaves() {
+    behaves(&MemoryStore::new());
+}
+
+#[test]
+fn sled_store_behaves_and_survives_reopen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    {
+        let store = SledStore::open(&path).expect("open");
+        behaves(&store);
+    }
+    let store = SledStore::open(&path).expect("reopen");
+    assert_eq!(store.len().expect("len"), 4);
+    assert_eq!(store.heads().expect("heads").len(), 2);
+}
+
+#[test]
+fn sled_store_refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    {
+        let store = SledStore::open(&path).expect("open");
+        store.set_meta("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes()).expect("meta");
+    }
+    let err = SledStore::open(&path).expect_err("newer schema");
+    assert!(err.to_string().contains("upgrade mosaico"), "{err}");
+}

@@ -28,7 +28,9 @@ pub enum JsonError {
     #[error("duplicate key \"{0}\" in one object")]
     DuplicateKey(String),
     /// An integer outside ±(2^53 - 1), which many implementations cannot hold exactly.
-    #[error("number {0} is outside the range every implementation reads exactly (±9007199254740991)")]
+    #[error(
+        "number {0} is outside the range every implementation reads exactly (±9007199254740991)"
+    )]
     UnsafeNumber(String),
     /// Arrays and objects nested deeper than [`MAX_DEPTH`].
     #[error("values are nested more than {MAX_DEPTH} levels deep")]
@@ -45,18 +47,23 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
 
 /// Checks that a value built in memory (e.g. converted from YAML) obeys the strict rules.
 pub fn check_strict(value: &Value) -> Result<(), JsonError> {
+    check_strict_at(value, 0)
+}
+
+/// Like [`check_strict`], for a value that will sit `depth` containers deep in the document that
+/// is finally parsed (a record sits at depth 1, inside its envelope). The depth rule is the one
+/// [`parse_strict`] applies: at most [`MAX_DEPTH`] nested arrays and objects in the whole document.
+pub fn check_strict_at(value: &Value, depth: usize) -> Result<(), JsonError> {
     fn walk(value: &Value, depth: usize) -> Result<(), JsonError> {
-        if depth > MAX_DEPTH {
-            return Err(JsonError::TooDeep);
-        }
         match value {
             Value::Number(n) => check_number(n),
+            Value::Array(_) | Value::Object(_) if depth >= MAX_DEPTH => Err(JsonError::TooDeep),
             Value::Array(items) => items.iter().try_for_each(|v| walk(v, depth + 1)),
             Value::Object(map) => map.values().try_for_each(|v| walk(v, depth + 1)),
             _ => Ok(()),
         }
     }
-    walk(value, 0)
+    walk(value, depth)
 }
 
 fn check_number(n: &Number) -> Result<(), JsonError> {
@@ -83,6 +90,10 @@ fn classify(error: serde_json::Error) -> JsonError {
     if let Some(rest) = text.strip_prefix(UNSAFE_PREFIX) {
         let number = rest.split(SEPARATOR).next().unwrap_or_default();
         return JsonError::UnsafeNumber(number.to_string());
+    }
+    // A number too large for a double (`1e400`) is outside the safe range like any other.
+    if text.starts_with("number out of range") {
+        return JsonError::UnsafeNumber("too large for a double".into());
     }
     if text.starts_with(TOO_DEEP) || text.starts_with("recursion limit exceeded") {
         return JsonError::TooDeep;
@@ -147,8 +158,17 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         // One rule for every notation: a magnitude above 2^53 - 1 is refused, whether written as
         // an integer (which serde_json reports as a float when it exceeds u64) or as `1e21`.
+        if v.abs() > MAX_SAFE_INTEGER as f64 || !v.is_finite() {
+            return Err(E::custom(format!("{UNSAFE_PREFIX}{v}{SEPARATOR}")));
+        }
+        // A number is its value, whatever the spelling: `1.0` and `1e0` are the integer 1, as in
+        // every JavaScript implementation, so integer fields read them alike everywhere (the
+        // canonical text is `1` either way). The cast is exact: |v| <= 2^53 - 1 and v is whole.
+        if v.fract() == 0.0 {
+            return Ok(Value::Number((v as i64).into()));
+        }
         match Number::from_f64(v) {
-            Some(n) if v.abs() <= MAX_SAFE_INTEGER as f64 => Ok(Value::Number(n)),
+            Some(n) => Ok(Value::Number(n)),
             _ => Err(E::custom(format!("{UNSAFE_PREFIX}{v}{SEPARATOR}"))),
         }
     }
@@ -182,13 +202,18 @@ impl<'de> Visitor<'de> for StrictValue {
         }
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "{DUPLICATE_PREFIX}{key}{SEPARATOR}"
-                )));
+            // One lookup both finds a duplicate and reserves the slot.
+            match map.entry(key) {
+                serde_json::map::Entry::Occupied(entry) => {
+                    return Err(de::Error::custom(format!(
+                        "{DUPLICATE_PREFIX}{}{SEPARATOR}",
+                        entry.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(entry) => {
+                    entry.insert(access.next_value_seed(Nested(self.depth + 1))?);
+                }
             }
-            let value = access.next_value_seed(Nested(self.depth + 1))?;
-            map.insert(key, value);
         }
         Ok(Value::Object(map))
     }
@@ -221,7 +246,17 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            // UTF-16 order differs from UTF-8 byte order only between characters above U+FFFF
+            // (4-byte sequences, lead byte 0xF0 or more) and U+E000..U+FFFF. Without any 4-byte
+            // character the byte order is the UTF-16 order, and much cheaper to compute.
+            if members
+                .iter()
+                .any(|(key, _)| key.bytes().any(|b| b >= 0xf0))
+            {
+                members.sort_unstable_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            } else {
+                members.sort_unstable_by(|(a, _), (b, _)| a.as_bytes().cmp(b.as_bytes()));
+            }
             out.push(b'{');
             for (i, (key, item)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -238,9 +273,9 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
 
 fn write_number(n: &Number, out: &mut Vec<u8>) {
     if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        write_integer(u, false, out);
     } else if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        write_integer(i.unsigned_abs(), i < 0, out);
     } else {
         // Strict parsing only admits finite numbers, so `as_f64` always has a value here; the
         // ECMAScript formatting rules are exactly what ryu-js implements (and `-0` becomes `0`).
@@ -250,26 +285,57 @@ fn write_number(n: &Number, out: &mut Vec<u8>) {
     }
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+fn write_integer(mut magnitude: u64, negative: bool, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
         }
     }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    // Copy runs of bytes that need no escape in one go; only `"`, `\` and controls are escaped.
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run_start..i]);
+        run_start = i + 1;
+        if escape.is_empty() {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[run_start..]);
     out.push(b'"');
 }
 
@@ -286,17 +352,26 @@ mod tests {
     fn sorts_keys_by_utf16_code_units() {
         // U+E000 sorts before U+1F600 in UTF-8 byte order but after it in UTF-16 order.
         let text = "{\"\u{e000}\":2,\"\u{1f600}\":1,\"b\":3,\"\":0}";
-        assert_eq!(canon(text), "{\"\":0,\"b\":3,\"\u{1f600}\":1,\"\u{e000}\":2}");
+        assert_eq!(
+            canon(text),
+            "{\"\":0,\"b\":3,\"\u{1f600}\":1,\"\u{e000}\":2}"
+        );
     }
 
     #[test]
     fn numbers_follow_ecmascript_formatting() {
-        assert_eq!(canon("[1.0,1e2,-0,0.5e-6,4.5e15,123.456,-0.0,1E-7]"), "[1,100,0,5e-7,4500000000000000,123.456,0,1e-7]");
+        assert_eq!(
+            canon("[1.0,1e2,-0,0.5e-6,4.5e15,123.456,-0.0,1E-7]"),
+            "[1,100,0,5e-7,4500000000000000,123.456,0,1e-7]"
+        );
     }
 
     #[test]
     fn strings_use_minimal_escapes() {
-        assert_eq!(canon(r#""\u0041\u00e8\/\u001f\n\"""#), "\"Aè/\\u001f\\n\\\"\"");
+        assert_eq!(
+            canon(r#""\u0041\u00e8\/\u001f\n\"""#),
+            "\"Aè/\\u001f\\n\\\"\""
+        );
     }
 
     #[test]
@@ -309,9 +384,22 @@ mod tests {
 
     #[test]
     fn unsafe_integers_are_refused() {
-        assert!(matches!(parse_strict(b"9007199254740992"), Err(JsonError::UnsafeNumber(_))));
-        assert!(matches!(parse_strict(b"-9007199254740992"), Err(JsonError::UnsafeNumber(_))));
-        assert!(matches!(parse_strict(b"1e400"), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            parse_strict(b"9007199254740992"),
+            Err(JsonError::UnsafeNumber(_))
+        ));
+        assert!(matches!(
+            parse_strict(b"-9007199254740992"),
+            Err(JsonError::UnsafeNumber(_))
+        ));
+        assert!(matches!(
+            parse_strict(b"1e400"),
+            Err(JsonError::UnsafeNumber(_))
+        ));
+        assert!(matches!(
+            parse_strict(b"-1e400"),
+            Err(JsonError::UnsafeNumber(_))
+        ));
         assert!(matches!(
             parse_strict(b"123456789012345678901234567890"),
             Err(JsonError::UnsafeNumber(_))
@@ -331,7 +419,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_and_trailing_data_are_refused() {
-        assert!(matches!(parse_strict(b"\"\xff\""), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            parse_strict(b"\"\xff\""),
+            Err(JsonError::Syntax(_))
+        ));
         assert!(matches!(parse_strict(b"{} {}"), Err(JsonError::Syntax(_))));
     }
 }

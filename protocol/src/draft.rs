@@ -24,7 +24,9 @@ pub enum DraftError {
     #[error("{}", FieldError::join(.0))]
     Invalid(Vec<FieldError>),
     /// The draft names a version other than the next one.
-    #[error("version: this would be version {next}, but the draft says {given} (someone published in between; reload and edit the newest version)")]
+    #[error(
+        "version: this would be version {next}, but the draft says {given} (someone published in between; reload and edit the newest version)"
+    )]
     VersionConflict {
         /// The version the draft asked for.
         given: u64,
@@ -96,7 +98,11 @@ impl Draft {
             Some(v) => match v.as_u64() {
                 Some(v) => Some(v),
                 None => {
-                    errors.push(FieldError::new("version", "wrong_type", "must be a whole number"));
+                    errors.push(FieldError::new(
+                        "version",
+                        "wrong_type",
+                        "must be a whole number",
+                    ));
                     None
                 }
             },

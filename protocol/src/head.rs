@@ -115,10 +115,18 @@ mod tests {
         assert_eq!(decide(None, &v(1, false, 1)), HeadChange::First);
         assert_eq!(
             decide(Some(&v(1, false, 1)), &v(2, false, 2)),
-            HeadChange::Replaces { previous: v(1, false, 1) }
+            HeadChange::Replaces {
+                previous: v(1, false, 1)
+            }
         );
-        assert_eq!(decide(Some(&v(2, false, 2)), &v(1, false, 1)), HeadChange::Older);
-        assert_eq!(decide(Some(&v(2, false, 2)), &v(2, false, 2)), HeadChange::Duplicate);
+        assert_eq!(
+            decide(Some(&v(2, false, 2)), &v(1, false, 1)),
+            HeadChange::Older
+        );
+        assert_eq!(
+            decide(Some(&v(2, false, 2)), &v(2, false, 2)),
+            HeadChange::Duplicate
+        );
     }
 
     #[test]
@@ -132,9 +140,21 @@ mod tests {
     #[test]
     fn equivocation_prefers_retraction_then_smaller_id() {
         let change = decide(Some(&v(2, false, 1)), &v(2, true, 5));
-        assert_eq!(change, HeadChange::Equivocation { winner: v(2, true, 5), loser: v(2, false, 1) });
+        assert_eq!(
+            change,
+            HeadChange::Equivocation {
+                winner: v(2, true, 5),
+                loser: v(2, false, 1)
+            }
+        );
         let change = decide(Some(&v(2, false, 7)), &v(2, false, 3));
-        assert_eq!(change, HeadChange::Equivocation { winner: v(2, false, 3), loser: v(2, false, 7) });
+        assert_eq!(
+            change,
+            HeadChange::Equivocation {
+                winner: v(2, false, 3),
+                loser: v(2, false, 7)
+            }
+        );
         assert!(change.is_new_head(&v(2, false, 3)));
     }
 }

@@ -149,7 +149,8 @@ impl SecretKey {
 
     /// Reads a key from 64 lowercase hex digits.
     pub fn from_hex(text: &str) -> Result<Self, HexError> {
-        decode_hex::<32>(text.trim(), "a secret key (64 lowercase hex digits)").map(Self::from_bytes)
+        decode_hex::<32>(text.trim(), "a secret key (64 lowercase hex digits)")
+            .map(Self::from_bytes)
     }
 
     /// The secret as 64 hex digits, for the key file.
@@ -193,7 +194,11 @@ mod tests {
         let secret = SecretKey::from_bytes([1; 32]);
         let id = RecordId::of_canonical(b"{}");
         let signature = secret.sign_id(&id);
-        assert!(secret.public_key().verify_strict(&id.signed_message(), &signature));
+        assert!(
+            secret
+                .public_key()
+                .verify_strict(&id.signed_message(), &signature)
+        );
         assert!(!secret.public_key().verify_strict(&id.0, &signature));
         let other = SecretKey::from_bytes([2; 32]).public_key();
         assert!(!other.verify_strict(&id.signed_message(), &signature));

@@ -65,7 +65,9 @@ pub enum RecordError {
     #[error("{}", FieldError::join(.0))]
     Invalid(Vec<FieldError>),
     /// A signature does not verify.
-    #[error("the signature by {key} does not match the record (tampered with, or signed by another key)")]
+    #[error(
+        "the signature by {key} does not match the record (tampered with, or signed by another key)"
+    )]
     BadSignature {
         /// The key the signature claims.
         key: PublicKey,
@@ -74,7 +76,9 @@ pub enum RecordError {
     #[error("signatures: {0}")]
     Signatures(String),
     /// Created too far in the future.
-    #[error("created_at is {ahead_ms} ms in the future, at most {limit_ms} ms is tolerated (check the clock)")]
+    #[error(
+        "created_at is {ahead_ms} ms in the future, at most {limit_ms} ms is tolerated (check the clock)"
+    )]
     FromTheFuture {
         /// How far ahead of the verifier's clock.
         ahead_ms: u64,
@@ -315,7 +319,9 @@ impl Record<Verified> {
 
     /// Builds a record signed by several keys (membership updates and their co-signers).
     pub fn sign_with(unsigned: Value, secrets: &[&SecretKey]) -> Result<Self, RecordError> {
-        canonical::check_strict(&unsigned)?;
+        // Depth 1: the record is checked as it will sit in its envelope, so a node never signs a
+        // record that it (or any other node) would refuse to decode.
+        canonical::check_strict_at(&unsigned, 1)?;
         let (canonical, header, body) = check_unsigned(&unsigned)?;
         let id = RecordId::of_canonical(&canonical);
         let signatures = secrets
@@ -384,7 +390,9 @@ impl Record<Verified> {
 /// collecting every field problem.
 fn check_unsigned(unsigned: &Value) -> Result<(Vec<u8>, Header, Body), RecordError> {
     let Value::Object(fields) = unsigned else {
-        return Err(RecordError::Envelope("\"record\" must be a JSON object".into()));
+        return Err(RecordError::Envelope(
+            "\"record\" must be a JSON object".into(),
+        ));
     };
     let canonical = canonical::canonical_bytes(unsigned);
     if canonical.len() > Limits::MAX_CANONICAL_BYTES {
@@ -418,16 +426,28 @@ fn read_field<T: DeserializeOwned>(
     errors: &mut Vec<FieldError>,
 ) -> Option<T> {
     let value = fields.get(name)?;
+    // The plain read is the fast path; only a failure is read again, with path tracking, to name
+    // the exact place (`links[2].url`) in the error.
+    if let Ok(v) = T::deserialize(value) {
+        return Some(v);
+    }
     match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(v) => Some(v),
         Err(e) => {
             let path = e.path().to_string();
+            // serde_path_to_error writes a list index as `[2]`, which joins without a dot.
             let field = if path == "." {
                 name.to_string()
+            } else if path.starts_with('[') {
+                format!("{name}{path}")
             } else {
                 format!("{name}.{path}")
             };
-            errors.push(FieldError::new(field, "wrong_type", e.into_inner().to_string()));
+            errors.push(FieldError::new(
+                field,
+                "wrong_type",
+                e.into_inner().to_string(),
+            ));
             None
         }
     }

@@ -126,9 +126,18 @@ impl<'a> Reader<'a> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
     }
-    fn bounded(&mut self, len: usize, what: &'static str, limit: usize) -> Result<&'a [u8], SyncDecodeError> {
+    fn bounded(
+        &mut self,
+        len: usize,
+        what: &'static str,
+        limit: usize,
+    ) -> Result<&'a [u8], SyncDecodeError> {
         if len > limit {
-            return Err(SyncDecodeError::TooLarge { what, size: len, limit });
+            return Err(SyncDecodeError::TooLarge {
+                what,
+                size: len,
+                limit,
+            });
         }
         self.take(len)
     }
@@ -186,13 +195,19 @@ impl SyncRequest {
         let request = match tag {
             0x01 => {
                 let len = r.u32()?;
-                let frame = r.bounded(len, "reconciliation frame", MAX_FRAME_BYTES)?.to_vec();
+                let frame = r
+                    .bounded(len, "reconciliation frame", MAX_FRAME_BYTES)?
+                    .to_vec();
                 SyncRequest::Reconcile { frame }
             }
             0x02 => {
                 let count = r.u16()?;
                 if count > MAX_FETCH_IDS {
-                    return Err(SyncDecodeError::TooLarge { what: "fetch id count", size: count, limit: MAX_FETCH_IDS });
+                    return Err(SyncDecodeError::TooLarge {
+                        what: "fetch id count",
+                        size: count,
+                        limit: MAX_FETCH_IDS,
+                    });
                 }
                 let mut ids = Vec::with_capacity(count);
                 for _ in 0..count {
@@ -246,13 +261,19 @@ impl SyncResponse {
         let response = match tag {
             0x81 => {
                 let len = r.u32()?;
-                let frame = r.bounded(len, "reconciliation frame", MAX_FRAME_BYTES)?.to_vec();
+                let frame = r
+                    .bounded(len, "reconciliation frame", MAX_FRAME_BYTES)?
+                    .to_vec();
                 SyncResponse::Reconcile { frame }
             }
             0x82 => {
                 let count = r.u16()?;
                 if count > MAX_FETCH_IDS {
-                    return Err(SyncDecodeError::TooLarge { what: "record count", size: count, limit: MAX_FETCH_IDS });
+                    return Err(SyncDecodeError::TooLarge {
+                        what: "record count",
+                        size: count,
+                        limit: MAX_FETCH_IDS,
+                    });
                 }
                 let mut records = Vec::with_capacity(count);
                 let mut total = 0usize;
@@ -261,7 +282,11 @@ impl SyncResponse {
                     let record = r.bounded(len, "record", Limits::MAX_WIRE_BYTES)?;
                     total += len;
                     if total > MAX_RECORDS_RESPONSE_BYTES {
-                        return Err(SyncDecodeError::TooLarge { what: "records response", size: total, limit: MAX_RECORDS_RESPONSE_BYTES });
+                        return Err(SyncDecodeError::TooLarge {
+                            what: "records response",
+                            size: total,
+                            limit: MAX_RECORDS_RESPONSE_BYTES,
+                        });
                     }
                     records.push(record.to_vec());
                 }
@@ -271,7 +296,9 @@ impl SyncResponse {
                 let len = r.u16()?;
                 let reason = r.bounded(len, "refusal reason", MAX_REASON_BYTES)?;
                 let reason = std::str::from_utf8(reason).map_err(|_| SyncDecodeError::Utf8)?;
-                SyncResponse::Refused { reason: reason.to_owned() }
+                SyncResponse::Refused {
+                    reason: reason.to_owned(),
+                }
             }
             other => return Err(SyncDecodeError::Tag(other)),
         };
@@ -287,16 +314,24 @@ mod tests {
     #[test]
     fn round_trips() {
         let requests = [
-            SyncRequest::Reconcile { frame: vec![1, 2, 3] },
-            SyncRequest::Fetch { ids: vec![RecordId([7; 32]), RecordId([9; 32])] },
+            SyncRequest::Reconcile {
+                frame: vec![1, 2, 3],
+            },
+            SyncRequest::Fetch {
+                ids: vec![RecordId([7; 32]), RecordId([9; 32])],
+            },
         ];
         for request in requests {
             assert_eq!(SyncRequest::decode(&request.encode()), Ok(request));
         }
         let responses = [
             SyncResponse::Reconcile { frame: vec![] },
-            SyncResponse::Records { records: vec![b"{}".to_vec(), vec![0; 10]] },
-            SyncResponse::Refused { reason: "rate limited".into() },
+            SyncResponse::Records {
+                records: vec![b"{}".to_vec(), vec![0; 10]],
+            },
+            SyncResponse::Refused {
+                reason: "rate limited".into(),
+            },
         ];
         for response in responses {
             assert_eq!(SyncResponse::decode(&response.encode()), Ok(response));
@@ -306,12 +341,30 @@ mod tests {
     #[test]
     fn hostile_lengths_are_refused_before_allocation() {
         let huge_frame = [SYNC_FORMAT, 0x01, 0xff, 0xff, 0xff, 0xff];
-        assert!(matches!(SyncRequest::decode(&huge_frame), Err(SyncDecodeError::TooLarge { .. })));
+        assert!(matches!(
+            SyncRequest::decode(&huge_frame),
+            Err(SyncDecodeError::TooLarge { .. })
+        ));
         let many_ids = [SYNC_FORMAT, 0x02, 0xff, 0xff];
-        assert!(matches!(SyncRequest::decode(&many_ids), Err(SyncDecodeError::TooLarge { .. })));
-        assert_eq!(SyncRequest::decode(&[2, 1]), Err(SyncDecodeError::Format(2)));
-        assert_eq!(SyncRequest::decode(&[SYNC_FORMAT, 0x01, 0, 0, 0, 0, 9]), Err(SyncDecodeError::Trailing(1)));
-        assert_eq!(SyncRequest::decode(&[SYNC_FORMAT, 0x02, 0, 1, 1]), Err(SyncDecodeError::Truncated));
-        assert_eq!(SyncResponse::decode(&[SYNC_FORMAT, 0x42]), Err(SyncDecodeError::Tag(0x42)));
+        assert!(matches!(
+            SyncRequest::decode(&many_ids),
+            Err(SyncDecodeError::TooLarge { .. })
+        ));
+        assert_eq!(
+            SyncRequest::decode(&[2, 1]),
+            Err(SyncDecodeError::Format(2))
+        );
+        assert_eq!(
+            SyncRequest::decode(&[SYNC_FORMAT, 0x01, 0, 0, 0, 0, 9]),
+            Err(SyncDecodeError::Trailing(1))
+        );
+        assert_eq!(
+            SyncRequest::decode(&[SYNC_FORMAT, 0x02, 0, 1, 1]),
+            Err(SyncDecodeError::Truncated)
+        );
+        assert_eq!(
+            SyncResponse::decode(&[SYNC_FORMAT, 0x42]),
+            Err(SyncDecodeError::Tag(0x42))
+        );
     }
 }

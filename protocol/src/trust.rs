@@ -32,7 +32,9 @@ pub enum TrustError {
         key: PublicKey,
     },
     /// The key is a partner, but no endorsement covers this kind at this time.
-    #[error("{key} is an endorsed partner, but no current endorsement lets it publish {kind} records at that time")]
+    #[error(
+        "{key} is an endorsed partner, but no current endorsement lets it publish {kind} records at that time"
+    )]
     NotEndorsedFor {
         /// The key.
         key: PublicKey,
@@ -58,7 +60,9 @@ pub enum TrustError {
         previous_mismatch: bool,
     },
     /// A membership update without enough member signatures.
-    #[error("membership version {version} is signed by {signed} current member(s), the threshold is {threshold}")]
+    #[error(
+        "membership version {version} is signed by {signed} current member(s), the threshold is {threshold}"
+    )]
     BelowThreshold {
         /// The update's version.
         version: u64,
@@ -227,7 +231,12 @@ impl Federation {
     }
 
     /// May `key` publish a `kind` record created at `at`, and if not, why.
-    pub fn may_publish(&self, key: &PublicKey, kind: &Kind, at: Millis) -> Result<Authority, TrustError> {
+    pub fn may_publish(
+        &self,
+        key: &PublicKey,
+        kind: &Kind,
+        at: Millis,
+    ) -> Result<Authority, TrustError> {
         if let Some(member) = self.member(key) {
             return Ok(Authority::Member {
                 name: member.name.clone(),
@@ -287,7 +296,11 @@ impl Federation {
         // Signatures were verified cryptographically when the record was verified; here we only
         // count how many distinct current members are among the signers.
         let signers: BTreeSet<PublicKey> = record.signatures().iter().map(|s| s.key).collect();
-        let signed = self.members.iter().filter(|m| signers.contains(&m.key)).count();
+        let signed = self
+            .members
+            .iter()
+            .filter(|m| signers.contains(&m.key))
+            .count();
         if signed < self.threshold as usize {
             return Err(TrustError::BelowThreshold {
                 version: header.version,

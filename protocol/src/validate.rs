@@ -106,7 +106,11 @@ impl Validator {
 
     fn header(&mut self, h: &Header) {
         if h.format == 0 {
-            self.push("format", "bad_format", format!("must be 1 or more (this node writes {CURRENT_FORMAT})"));
+            self.push(
+                "format",
+                "bad_format",
+                format!("must be 1 or more (this node writes {CURRENT_FORMAT})"),
+            );
         }
         if h.version == 0 {
             self.push("version", "bad_format", "must be 1 or more");
@@ -114,19 +118,31 @@ impl Validator {
         self.slug(&h.slug);
         match h.kind {
             Kind::Membership if h.slug != "federation" => {
-                self.push("slug", "inconsistent", "a membership record's slug is \"federation\"");
+                self.push(
+                    "slug",
+                    "inconsistent",
+                    "a membership record's slug is \"federation\"",
+                );
             }
             _ => {}
         }
         if h.kind == Kind::Membership && h.retracted {
-            self.push("retracted", "not_allowed", "a federation's membership cannot be retracted");
+            self.push(
+                "retracted",
+                "not_allowed",
+                "a federation's membership cannot be retracted",
+            );
         }
     }
 
     fn slug(&mut self, slug: &str) {
         let length = slug.chars().count();
         if length == 0 || length > Limits::MAX_SLUG {
-            self.push("slug", "bad_format", format!("{length} characters, 1 to {}", Limits::MAX_SLUG));
+            self.push(
+                "slug",
+                "bad_format",
+                format!("{length} characters, 1 to {}", Limits::MAX_SLUG),
+            );
         }
         let valid = slug.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
@@ -167,7 +183,10 @@ impl Validator {
         for (i, contact) in b.contacts.iter().enumerate() {
             self.short(&format!("contacts[{i}].name"), &contact.name);
             self.optional_short(&format!("contacts[{i}].role"), contact.role.as_deref());
-            self.optional_short(&format!("contacts[{i}].organisation"), contact.organisation.as_deref());
+            self.optional_short(
+                &format!("contacts[{i}].organisation"),
+                contact.organisation.as_deref(),
+            );
             if let Some(email) = &contact.email {
                 self.email(&format!("contacts[{i}].email"), email);
             }
@@ -187,7 +206,11 @@ impl Validator {
         ];
         for (field, present, kind) in kind_blocks {
             if present && h.kind != kind {
-                self.push(field, "not_allowed", format!("only a {kind} record has \"{field}\""));
+                self.push(
+                    field,
+                    "not_allowed",
+                    format!("only a {kind} record has \"{field}\""),
+                );
             }
         }
         if h.kind.is_content() {
@@ -195,7 +218,11 @@ impl Validator {
                 self.push("title", "required", "is required, in at least one language");
             }
             if b.summary.is_empty() {
-                self.push("summary", "required", "is required, in at least one language");
+                self.push(
+                    "summary",
+                    "required",
+                    "is required, in at least one language",
+                );
             }
             if b.organisation.is_none() {
                 self.push("organisation", "required", "is required");
@@ -224,30 +251,53 @@ impl Validator {
     fn case_study(&mut self, cs: &crate::fields::CaseStudyFields, _h: &Header) {
         for code in &cs.cofog {
             let valid = code.len() <= 5
-                && code.split('.').all(|part| part.len() == 2 || part.len() == 1)
+                && code
+                    .split('.')
+                    .all(|part| part.len() == 2 || part.len() == 1)
                 && code.bytes().all(|b| b.is_ascii_digit() || b == b'.')
                 && code.bytes().next().is_some_and(|b| b.is_ascii_digit());
             if !valid {
-                self.push("case_study.cofog", "bad_format", format!("\"{code}\" is not a COFOG code such as 07 or 07.3"));
+                self.push(
+                    "case_study.cofog",
+                    "bad_format",
+                    format!("\"{code}\" is not a COFOG code such as 07 or 07.3"),
+                );
             }
         }
         self.list_len("case_study.cofog", cs.cofog.len());
         self.terms("case_study.process_types", &cs.process_types);
         self.terms("case_study.application_types", &cs.application_types);
-        self.unique("case_study.interaction", cs.interaction.iter().map(|i| i.as_str()));
+        self.unique(
+            "case_study.interaction",
+            cs.interaction.iter().map(|i| i.as_str()),
+        );
         self.list_len("case_study.benefits", cs.benefits.len());
-        self.unique("case_study.benefits", cs.benefits.iter().map(|i| i.as_str()));
-        for (field, year) in [("case_study.start_year", cs.start_year), ("case_study.end_year", cs.end_year)] {
+        self.unique(
+            "case_study.benefits",
+            cs.benefits.iter().map(|i| i.as_str()),
+        );
+        for (field, year) in [
+            ("case_study.start_year", cs.start_year),
+            ("case_study.end_year", cs.end_year),
+        ] {
             if let Some(year) = year
                 && !(1950..=2200).contains(&year)
             {
-                self.push(field, "bad_format", format!("{year} is not a year between 1950 and 2200"));
+                self.push(
+                    field,
+                    "bad_format",
+                    format!("{year} is not a year between 1950 and 2200"),
+                );
             }
         }
         if let (Some(start), Some(end)) = (cs.start_year, cs.end_year)
             && end < start
         {
-            self.push("case_study.end_year", "inconsistent", format!("{end} is before the start year {start}"));
+            self.push(
+                "case_study.end_year",
+                "inconsistent",
+                format!("{end} is before the start year {start}"),
+            );
         }
         if let Some(source) = &cs.source {
             self.short("case_study.source.name", &source.name);
@@ -273,71 +323,129 @@ impl Validator {
 
     fn membership(&mut self, h: &Header, b: &Body) {
         let Some(m) = &b.membership else {
-            self.push("membership", "required", "is required in a membership record");
+            self.push(
+                "membership",
+                "required",
+                "is required in a membership record",
+            );
             return;
         };
         self.short("membership.name", &m.name);
         if m.members.is_empty() || m.members.len() > Limits::MAX_MEMBERS {
-            self.push("membership.members", "too_many", format!("{} members, 1 to {}", m.members.len(), Limits::MAX_MEMBERS));
+            self.push(
+                "membership.members",
+                "too_many",
+                format!("{} members, 1 to {}", m.members.len(), Limits::MAX_MEMBERS),
+            );
         }
         if m.threshold == 0 || m.threshold as usize > m.members.len() {
             self.push(
                 "membership.threshold",
                 "inconsistent",
-                format!("{} is not between 1 and the number of members ({})", m.threshold, m.members.len()),
+                format!(
+                    "{} is not between 1 and the number of members ({})",
+                    m.threshold,
+                    m.members.len()
+                ),
             );
         }
         let mut keys = BTreeSet::new();
         for (i, member) in m.members.iter().enumerate() {
             self.short(&format!("membership.members[{i}].name"), &member.name);
             if !keys.insert(member.key) {
-                self.push(format!("membership.members[{i}].key"), "inconsistent", "appears twice");
+                self.push(
+                    format!("membership.members[{i}].key"),
+                    "inconsistent",
+                    "appears twice",
+                );
             }
             if let Some(country) = &member.country {
                 self.country(&format!("membership.members[{i}].country"), country);
             }
             if let Some(nuts) = &member.nuts {
-                self.nuts(&format!("membership.members[{i}].nuts"), nuts, member.country.as_deref());
+                self.nuts(
+                    &format!("membership.members[{i}].nuts"),
+                    nuts,
+                    member.country.as_deref(),
+                );
             }
         }
         match (h.version, &m.previous) {
-            (1, Some(_)) => self.push("membership.previous", "not_allowed", "the genesis version (1) has no previous version"),
-            (v, None) if v > 1 => self.push("membership.previous", "required", "is required from version 2 on"),
-            (_, Some(previous)) if previous.parse::<crate::RecordId>().is_err() => {
-                self.push("membership.previous", "bad_format", "must be a record id (64 lowercase hex digits)")
-            }
+            (1, Some(_)) => self.push(
+                "membership.previous",
+                "not_allowed",
+                "the genesis version (1) has no previous version",
+            ),
+            (v, None) if v > 1 => self.push(
+                "membership.previous",
+                "required",
+                "is required from version 2 on",
+            ),
+            (_, Some(previous)) if previous.parse::<crate::RecordId>().is_err() => self.push(
+                "membership.previous",
+                "bad_format",
+                "must be a record id (64 lowercase hex digits)",
+            ),
             _ => {}
         }
     }
 
     fn endorsement(&mut self, h: &Header, b: &Body) {
         let Some(e) = &b.endorsement else {
-            self.push("endorsement", "required", "is required in an endorsement record");
+            self.push(
+                "endorsement",
+                "required",
+                "is required in an endorsement record",
+            );
             return;
         };
         self.short("endorsement.name", &e.name);
         if h.slug != e.partner.to_hex() {
-            self.push("slug", "inconsistent", "an endorsement's slug is the partner's key in hex");
+            self.push(
+                "slug",
+                "inconsistent",
+                "an endorsement's slug is the partner's key in hex",
+            );
         }
         if e.partner == h.author {
-            self.push("endorsement.partner", "inconsistent", "a key cannot endorse itself");
+            self.push(
+                "endorsement.partner",
+                "inconsistent",
+                "a key cannot endorse itself",
+            );
         }
         if e.kinds.is_empty() {
-            self.push("endorsement.kinds", "required", "name at least one kind the partner may publish");
+            self.push(
+                "endorsement.kinds",
+                "required",
+                "name at least one kind the partner may publish",
+            );
         }
         for kind in &e.kinds {
             if !kind.is_content() {
-                self.push("endorsement.kinds", "not_allowed", format!("a partner may not publish {kind} records"));
+                self.push(
+                    "endorsement.kinds",
+                    "not_allowed",
+                    format!("a partner may not publish {kind} records"),
+                );
             }
         }
         if e.expires_at <= h.created_at {
-            self.push("endorsement.expires_at", "inconsistent", "must be after created_at");
+            self.push(
+                "endorsement.expires_at",
+                "inconsistent",
+                "must be after created_at",
+            );
         }
     }
 
     fn lang_map(&mut self, field: &str, map: &LangMap, max_chars: usize, multiline: bool) {
         if map.len() > Limits::MAX_LANGUAGES {
-            self.push(field, "too_many", format!("{} languages, at most {}", map.len(), Limits::MAX_LANGUAGES));
+            self.push(
+                field,
+                "too_many",
+                format!("{} languages, at most {}", map.len(), Limits::MAX_LANGUAGES),
+            );
         }
         for (lang, text) in map {
             let path = format!("{field}.{lang}");
@@ -351,7 +459,11 @@ impl Validator {
     fn text(&mut self, field: &str, text: &str, max_chars: usize, multiline: bool) {
         let length = text.chars().count();
         if length > max_chars {
-            self.push(field, "too_long", format!("{length} characters, at most {max_chars}"));
+            self.push(
+                field,
+                "too_long",
+                format!("{length} characters, at most {max_chars}"),
+            );
         }
         if text.trim().is_empty() {
             self.push(field, "required", "is empty");
@@ -360,7 +472,11 @@ impl Validator {
             .chars()
             .find(|&c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
         {
-            self.push(field, "control_character", format!("contains the control character U+{:04X}", c as u32));
+            self.push(
+                field,
+                "control_character",
+                format!("contains the control character U+{:04X}", c as u32),
+            );
         }
     }
 
@@ -376,7 +492,11 @@ impl Validator {
 
     fn list_len(&mut self, field: &str, len: usize) {
         if len > Limits::MAX_LIST_ITEMS {
-            self.push(field, "too_many", format!("{len} items, at most {}", Limits::MAX_LIST_ITEMS));
+            self.push(
+                field,
+                "too_many",
+                format!("{len} items, at most {}", Limits::MAX_LIST_ITEMS),
+            );
         }
     }
 
@@ -400,7 +520,11 @@ impl Validator {
     fn url(&mut self, field: &str, url: &str) {
         let length = url.chars().count();
         if length > Limits::MAX_URL {
-            self.push(field, "too_long", format!("{length} characters, at most {}", Limits::MAX_URL));
+            self.push(
+                field,
+                "too_long",
+                format!("{length} characters, at most {}", Limits::MAX_URL),
+            );
         }
         if let Err(why) = check_http_url(url) {
             self.push(field, "bad_format", why);
@@ -418,20 +542,33 @@ impl Validator {
                     && !domain.contains('@')
             });
         if !valid {
-            self.push(field, "bad_format", format!("\"{email}\" is not an e-mail address"));
+            self.push(
+                field,
+                "bad_format",
+                format!("\"{email}\" is not an e-mail address"),
+            );
         }
     }
 
     fn country(&mut self, field: &str, country: &str) {
         if !crate::iso3166::is_country_code(country) {
-            self.push(field, "bad_format", format!("\"{country}\" is not an ISO 3166-1 alpha-2 country code (e.g. IT, ES, BE)"));
+            self.push(
+                field,
+                "bad_format",
+                format!(
+                    "\"{country}\" is not an ISO 3166-1 alpha-2 country code (e.g. IT, ES, BE)"
+                ),
+            );
         }
     }
 
     fn nuts(&mut self, field: &str, nuts: &str, country: Option<&str>) {
         let valid = (2..=5).contains(&nuts.len())
             && nuts.bytes().take(2).all(|b| b.is_ascii_uppercase())
-            && nuts.bytes().skip(2).all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && nuts
+                .bytes()
+                .skip(2)
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !valid {
             self.push(field, "bad_format", format!("\"{nuts}\" is not a NUTS code (two letters, then up to three letters or digits, e.g. ITH5)"));
             return;
@@ -445,19 +582,57 @@ impl Validator {
     }
 
     fn licence(&mut self, licence: &str) {
-        let valid = !licence.is_empty()
-            && licence.len() <= Limits::MAX_SHORT_TEXT
-            && licence.split(' ').all(|token| {
-                matches!(token, "AND" | "OR" | "WITH")
-                    || (!token.is_empty()
-                        && token.trim_matches(|c| c == '(' || c == ')').bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b':')
-                        }))
-            });
+        let valid = licence.len() <= Limits::MAX_SHORT_TEXT && is_spdx_expression(licence);
         if !valid {
-            self.push("licence", "bad_format", format!("\"{licence}\" is not an SPDX licence expression (e.g. EUPL-1.2, CC-BY-4.0)"));
+            self.push(
+                "licence",
+                "bad_format",
+                format!(
+                    "\"{licence}\" is not an SPDX licence expression (e.g. EUPL-1.2, CC-BY-4.0)"
+                ),
+            );
         }
     }
+}
+
+/// Whether `licence` has the shape of an SPDX licence expression: licence ids (letters, digits,
+/// `.`, `-`, `+`, `:`) joined by the operators `AND`, `OR` and `WITH`, single spaces between
+/// tokens, with balanced parentheses. Whether an id is on the SPDX list is not checked, so new
+/// licences and `LicenseRef-…` ids need no protocol change.
+pub fn is_spdx_expression(licence: &str) -> bool {
+    let mut depth = 0usize;
+    let mut expect_id = true;
+    for raw in licence.split(' ') {
+        let mut token = raw;
+        while let Some(rest) = token.strip_prefix('(') {
+            if !expect_id {
+                return false;
+            }
+            depth += 1;
+            token = rest;
+        }
+        let mut closing = 0usize;
+        while let Some(rest) = token.strip_suffix(')') {
+            closing += 1;
+            token = rest;
+        }
+        let is_operator = matches!(token, "AND" | "OR" | "WITH");
+        let well_formed = if expect_id {
+            !token.is_empty()
+                && !is_operator
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b':'))
+        } else {
+            is_operator && closing == 0
+        };
+        if !well_formed || closing > depth {
+            return false;
+        }
+        depth -= closing;
+        expect_id = !expect_id;
+    }
+    depth == 0 && !expect_id
 }
 
 /// Checks that `tag` is a well-formed BCP 47 language tag in its canonical case: a 2–3 letter
@@ -466,7 +641,11 @@ impl Validator {
 /// Canonical case is required because tags are map keys: `it` and `IT` must not both appear.
 pub fn check_language_tag(tag: &str) -> Result<(), String> {
     let mut parts = tag.split('-');
-    let bad = || format!("\"{tag}\" is not a BCP 47 language tag in canonical case (e.g. it, en, ca, pt-BR, sr-Latn)");
+    let bad = || {
+        format!(
+            "\"{tag}\" is not a BCP 47 language tag in canonical case (e.g. it, en, ca, pt-BR, sr-Latn)"
+        )
+    };
     let language = parts.next().unwrap_or_default();
     if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_lowercase()) {
         return Err(bad());
@@ -481,12 +660,12 @@ pub fn check_language_tag(tag: &str) -> Result<(), String> {
             || (part.len() == 3 && bytes.iter().all(|b| b.is_ascii_digit()));
         let is_variant = ((5..=8).contains(&part.len())
             || (part.len() == 4 && bytes[0].is_ascii_digit()))
-            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if stage == 0 && is_script {
             stage = 1;
-        } else if stage <= 1 && is_region {
-            stage = 2;
-        } else if is_variant {
+        } else if (stage <= 1 && is_region) || is_variant {
             stage = 2;
         } else {
             return Err(bad());
@@ -516,11 +695,58 @@ mod tests {
 
     #[test]
     fn language_tags() {
-        for good in ["it", "en", "ca", "fi", "sv", "pt-BR", "sr-Latn", "sr-Latn-RS", "es-419", "de-CH-1901"] {
+        for good in [
+            "it",
+            "en",
+            "ca",
+            "fi",
+            "sv",
+            "pt-BR",
+            "sr-Latn",
+            "sr-Latn-RS",
+            "es-419",
+            "de-CH-1901",
+        ] {
             assert_eq!(check_language_tag(good), Ok(()), "{good}");
         }
-        for bad in ["", "IT", "e", "english", "en-gb", "en_GB", "it-", "en-Latn-Latn", "x"] {
+        for bad in [
+            "",
+            "IT",
+            "e",
+            "english",
+            "en-gb",
+            "en_GB",
+            "it-",
+            "en-Latn-Latn",
+            "x",
+        ] {
             assert!(check_language_tag(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn spdx_expressions() {
+        for good in [
+            "EUPL-1.2",
+            "MIT OR Apache-2.0",
+            "(MIT AND BSD-3-Clause) OR GPL-2.0+",
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+            "LicenseRef-regione:1",
+        ] {
+            assert!(is_spdx_expression(good), "{good}");
+        }
+        for bad in [
+            "",
+            "whatever you like",
+            "MIT OR",
+            "AND MIT",
+            "(MIT",
+            "MIT)",
+            "MIT  OR Apache-2.0",
+            "free!",
+            "MIT (OR) GPL-2.0",
+        ] {
+            assert!(!is_spdx_expression(bad), "{bad}");
         }
     }
 
@@ -528,7 +754,13 @@ mod tests {
     fn urls() {
         assert!(check_http_url("https://www.regione.emilia-romagna.it/x?y#z").is_ok());
         assert!(check_http_url("http://localhost:8080").is_ok());
-        for bad in ["ftp://x.org", "javascript:alert(1)", "https://", "https:// x.org", "//x.org"] {
+        for bad in [
+            "ftp://x.org",
+            "javascript:alert(1)",
+            "https://",
+            "https:// x.org",
+            "//x.org",
+        ] {
             assert!(check_http_url(bad).is_err(), "{bad}");
         }
     }

@@ -256,14 +256,20 @@ mod tests {
 
     #[test]
     fn extension_terms_only_where_extendable() {
-        assert_eq!(Theme::parse("x-mobility"), Ok(Theme::Extension("x-mobility".into())));
+        assert_eq!(
+            Theme::parse("x-mobility"),
+            Ok(Theme::Extension("x-mobility".into()))
+        );
         let err = Status::parse("x-paused").expect_err("closed vocabulary");
         assert_eq!(
             err.to_string(),
             "\"x-paused\" is not a known Status (planned, pilot, implemented, scaled, discontinued)"
         );
         let err = Theme::parse("Mobility").expect_err("not an extension term");
-        assert!(err.to_string().ends_with("extension terms are written x-name"));
+        assert!(
+            err.to_string()
+                .ends_with("extension terms are written x-name")
+        );
         assert!(Theme::parse("x-").is_err());
         assert!(Theme::parse("x-Upper").is_err());
     }

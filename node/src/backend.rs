@@ -10,7 +10,9 @@ use std::cmp::Ordering;
 use mosaico_protocol::trust::Authority;
 use mosaico_protocol::{LogicalKey, Record, RecordId, Unverified, Verified};
 use mosaico_web::backend::{BackendError, PublishError, Published, Role};
-use mosaico_web::views::{MembersView, PeerSyncView, PeerView, RecordPage, RecordSummary, StatusView};
+use mosaico_web::views::{
+    MembersView, PeerSyncView, PeerView, RecordPage, RecordSummary, StatusView,
+};
 use mosaico_web::{Backend, Cursor, Facets, RecordQuery, Sort};
 
 use crate::datadir::token_hash;
@@ -55,12 +57,16 @@ fn publish_error(failure: PublishFailure) -> PublishError {
         PublishFailure::Refused(IngestError::Store(e)) | PublishFailure::Store(e) => {
             PublishError::Unavailable(format!("the record could not be stored: {e}"))
         }
-        PublishFailure::Refused(e @ IngestError::IdMismatch { .. }) => PublishError::Internal(e.to_string()),
+        PublishFailure::Refused(e @ IngestError::IdMismatch { .. }) => {
+            PublishError::Internal(e.to_string())
+        }
         PublishFailure::NothingToRetract(_) => PublishError::NotFound,
         e @ (PublishFailure::AlreadyStored(_) | PublishFailure::Stale { .. }) => {
             PublishError::NotAllowed(e.to_string())
         }
-        PublishFailure::ShuttingDown => PublishError::Unavailable("the node is shutting down".into()),
+        PublishFailure::ShuttingDown => {
+            PublishError::Unavailable("the node is shutting down".into())
+        }
     }
 }
 
@@ -74,16 +80,26 @@ fn matches_filters(record: &Record<Verified>, query: &RecordQuery) -> bool {
             .technology
             .as_ref()
             .is_none_or(|t| body.technologies.iter().any(|x| x.eq_ignore_ascii_case(t)))
-        && query.country.as_ref().is_none_or(|c| body.country.as_deref() == Some(c.as_str()))
         && query
-            .nuts
+            .country
             .as_ref()
-            .is_none_or(|n| body.nuts.as_deref().is_some_and(|x| x.starts_with(n.as_str())))
-        && query.status.as_ref().is_none_or(|s| body.status.as_ref() == Some(s))
+            .is_none_or(|c| body.country.as_deref() == Some(c.as_str()))
+        && query.nuts.as_ref().is_none_or(|n| {
+            body.nuts
+                .as_deref()
+                .is_some_and(|x| x.starts_with(n.as_str()))
+        })
+        && query
+            .status
+            .as_ref()
+            .is_none_or(|s| body.status.as_ref() == Some(s))
         && query.author.as_ref().is_none_or(|a| *a == header.author)
         && query.updated_since.is_none_or(|t| header.created_at >= t)
         && query.lang.as_ref().is_none_or(|l| {
-            body.title.keys().chain(body.summary.keys()).any(|k| k.split('-').next() == l.split('-').next())
+            body.title
+                .keys()
+                .chain(body.summary.keys())
+                .any(|k| k.split('-').next() == l.split('-').next())
         })
 }
 
@@ -93,7 +109,12 @@ fn text_score(record: &Record<Verified>, q: &str) -> u32 {
     let body = record.body();
     let lower = |s: &str| s.to_lowercase();
     let titles: Vec<String> = body.title.values().map(|s| lower(s)).collect();
-    let mut rest: Vec<String> = body.summary.values().chain(body.description.values()).map(|s| lower(s)).collect();
+    let mut rest: Vec<String> = body
+        .summary
+        .values()
+        .chain(body.description.values())
+        .map(|s| lower(s))
+        .collect();
     rest.extend(body.tags.iter().chain(&body.technologies).map(|s| lower(s)));
     rest.extend(body.organisation.iter().map(|s| lower(s)));
     let mut score = 0;
@@ -111,7 +132,11 @@ fn text_score(record: &Record<Verified>, q: &str) -> u32 {
 /// The sort key written into cursors: fixed width so string order is the sort order.
 fn sort_key(sort: Sort, summary: &RecordSummary, score: u32) -> String {
     match sort {
-        Sort::Relevance => format!("{:010}:{:020}", u32::MAX - score, u64::MAX - summary.created_at),
+        Sort::Relevance => format!(
+            "{:010}:{:020}",
+            u32::MAX - score,
+            u64::MAX - summary.created_at
+        ),
         Sort::Newest => format!("{:020}", u64::MAX - summary.created_at),
         Sort::Title => summary.title.clone().unwrap_or_default().to_lowercase(),
     }
@@ -149,10 +174,14 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
             None => 0,
             Some(cursor) => matched
                 .iter()
-                .position(|(key, s)| (key.as_str(), &s.id).cmp(&(cursor.sort_key.as_str(), &cursor.id)) == Ordering::Greater)
+                .position(|(key, s)| {
+                    (key.as_str(), &s.id).cmp(&(cursor.sort_key.as_str(), &cursor.id))
+                        == Ordering::Greater
+                })
                 .unwrap_or(matched.len()),
         };
-        let page: Vec<(String, RecordSummary)> = matched.into_iter().skip(start).take(query.limit).collect();
+        let page: Vec<(String, RecordSummary)> =
+            matched.into_iter().skip(start).take(query.limit).collect();
         let has_more = (start + page.len()) < total as usize;
         let next_cursor = match (has_more, page.last()) {
             (true, Some((key, summary))) => Some(Cursor {
@@ -182,7 +211,14 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
 
     fn versions(&self, key: &LogicalKey) -> Result<Vec<Record<Verified>>, BackendError> {
         let mut records = Vec::new();
-        for version in self.node.store().versions(key).map_err(internal)?.iter().rev() {
+        for version in self
+            .node
+            .store()
+            .versions(key)
+            .map_err(internal)?
+            .iter()
+            .rev()
+        {
             if let Some(record) = self.load(&version.id)? {
                 records.push(record);
             }
@@ -194,7 +230,11 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
         self.node.federation().admit(record).ok().or_else(|| {
             // A membership update is no longer admissible once applied; its author was a member.
             let federation = self.node.federation();
-            federation.member(&record.header().author).map(|m| Authority::Member { name: m.name.clone() })
+            federation
+                .member(&record.header().author)
+                .map(|m| Authority::Member {
+                    name: m.name.clone(),
+                })
         })
     }
 
@@ -238,7 +278,9 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
 
     fn metrics(&self) -> String {
         let store = self.node.store();
-        self.node.metrics().render(store.len().unwrap_or(0), store.size_on_disk())
+        self.node
+            .metrics()
+            .render(store.len().unwrap_or(0), store.size_on_disk())
     }
 
     fn ready(&self) -> bool {
@@ -257,7 +299,10 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
         }
     }
 
-    async fn publish(&self, draft: mosaico_protocol::draft::Draft) -> Result<Published, PublishError> {
+    async fn publish(
+        &self,
+        draft: mosaico_protocol::draft::Draft,
+    ) -> Result<Published, PublishError> {
         self.node
             .publish_draft(draft)
             .await

@@ -215,7 +215,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn init(data: &Path, name: String, country: Option<String>, nuts: Option<String>) -> anyhow::Result<()> {
+fn init(
+    data: &Path,
+    name: String,
+    country: Option<String>,
+    nuts: Option<String>,
+) -> anyhow::Result<()> {
     if let Some(country) = &country
         && !mosaico_protocol::iso3166::is_country_code(country)
     {
@@ -237,7 +242,9 @@ fn init(data: &Path, name: String, country: Option<String>, nuts: Option<String>
     println!("public key: {}", made.public_key);
     println!("fingerprint: {}", made.public_key.fingerprint());
     println!("peer id: {}", made.peer_id);
-    println!("next: share the public key with the federation, or create one with `mosaico federation create`");
+    println!(
+        "next: share the public key with the federation, or create one with `mosaico federation create`"
+    );
     Ok(())
 }
 
@@ -251,13 +258,16 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
         } => {
             // Sign the genesis with the first member given as a local data directory, so people
             // can see who drew it up; the genesis needs no signature to be valid.
-            let signer = members.iter().find_map(|m| DataDir::new(m).publisher_key().ok());
+            let signer = members
+                .iter()
+                .find_map(|m| DataDir::new(m).publisher_key().ok());
             let members = members
                 .iter()
                 .map(|m| federation_file::parse_member(m))
                 .collect::<Result<Vec<_>, _>>()?;
             let threshold = threshold.unwrap_or(members.len() as u32 / 2 + 1);
-            let genesis = federation_file::genesis(&name, members, threshold, now_millis(), signer.as_ref())?;
+            let genesis =
+                federation_file::genesis(&name, members, threshold, now_millis(), signer.as_ref())?;
             federation_file::write(&out, &genesis)?;
             println!("wrote {}", out.display());
             println!("federation id: {}", genesis.id());
@@ -265,7 +275,11 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
         }
         FederationCommand::Show { file, json } => {
             let record = federation_file::read(&file, now_millis())?;
-            let membership = record.body().membership.clone().context("not a membership record")?;
+            let membership = record
+                .body()
+                .membership
+                .clone()
+                .context("not a membership record")?;
             if json {
                 let view = json!({
                     "federation_id": if record.header().version == 1 { Some(record.id().to_hex()) } else { None },
@@ -282,12 +296,24 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
                 if record.header().version == 1 {
                     println!("federation id: {}", record.id());
                 } else {
-                    println!("membership record: {} (version {})", record.id(), record.header().version);
+                    println!(
+                        "membership record: {} (version {})",
+                        record.id(),
+                        record.header().version
+                    );
                 }
                 println!("name: {}", membership.name);
-                println!("threshold: {} of {}", membership.threshold, membership.members.len());
+                println!(
+                    "threshold: {} of {}",
+                    membership.threshold,
+                    membership.members.len()
+                );
                 for member in &membership.members {
-                    let place = [member.country.as_deref(), member.nuts.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    let place = [member.country.as_deref(), member.nuts.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     println!("  {}  {}  {}", member.key.fingerprint(), member.name, place);
                 }
                 println!("signatures: {}", record.signatures().len());
@@ -303,10 +329,15 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
             out,
         } => {
             let current = federation_file::read(&current, now_millis())?;
-            let fields = current.body().membership.clone().context("not a membership record")?;
+            let fields = current
+                .body()
+                .membership
+                .clone()
+                .context("not a membership record")?;
             let mut members = fields.members;
             for given in &remove {
-                let key: mosaico_protocol::PublicKey = given.parse().with_context(|| format!("--remove {given}"))?;
+                let key: mosaico_protocol::PublicKey =
+                    given.parse().with_context(|| format!("--remove {given}"))?;
                 let before = members.len();
                 members.retain(|m| m.key != key);
                 if members.len() == before {
@@ -320,12 +351,23 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
                 }
                 members.push(member);
             }
-            let threshold = threshold.unwrap_or(fields.threshold).min(members.len() as u32);
+            let threshold = threshold
+                .unwrap_or(fields.threshold)
+                .min(members.len() as u32);
             let secret = DataDir::new(data).publisher_key()?;
-            let update = federation_file::update(&current, members, threshold, now_millis(), &secret)?;
+            let update =
+                federation_file::update(&current, members, threshold, now_millis(), &secret)?;
             federation_file::write(&out, &update)?;
-            println!("wrote {} (membership version {})", out.display(), update.header().version);
-            println!("it needs {} member signatures: each signs with `mosaico federation sign --data DIR {}`, then one publishes it with `mosaico publish`", fields.threshold, out.display());
+            println!(
+                "wrote {} (membership version {})",
+                out.display(),
+                update.header().version
+            );
+            println!(
+                "it needs {} member signatures: each signs with `mosaico federation sign --data DIR {}`, then one publishes it with `mosaico publish`",
+                fields.threshold,
+                out.display()
+            );
             Ok(())
         }
         FederationCommand::Sign { data, file } => {
@@ -333,7 +375,11 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
             let secret = DataDir::new(data).publisher_key()?;
             let signed = record.cosign(&secret);
             federation_file::write(&file, &signed)?;
-            println!("{} now carries {} signatures", file.display(), signed.signatures().len());
+            println!(
+                "{} now carries {} signatures",
+                file.display(),
+                signed.signatures().len()
+            );
             Ok(())
         }
     }
@@ -342,7 +388,10 @@ fn federation(command: FederationCommand) -> anyhow::Result<()> {
 fn run_node(args: RunArgs) -> anyhow::Result<()> {
     let data = DataDir::new(&args.data);
     let file = data.config()?;
-    let log_format = args.log_format.or(file.log_format.clone()).unwrap_or_else(|| "human".into());
+    let log_format = args
+        .log_format
+        .or(file.log_format.clone())
+        .unwrap_or_else(|| "human".into());
     init_logging(&log_format)?;
     let federation = args
         .federation
@@ -355,10 +404,16 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
     } else {
         vec![defaults::LISTEN.parse()?]
     };
-    let peers = if !args.peers.is_empty() { args.peers } else { parse_all(&file.peers, "peers")? };
+    let peers = if !args.peers.is_empty() {
+        args.peers
+    } else {
+        parse_all(&file.peers, "peers")?
+    };
     let http = match (args.http, &file.http) {
         (Some(http), _) => http,
-        (None, Some(http)) => http.parse().with_context(|| format!("http = \"{http}\" in mosaico.toml is not an address like 127.0.0.1:8080"))?,
+        (None, Some(http)) => http.parse().with_context(|| {
+            format!("http = \"{http}\" in mosaico.toml is not an address like 127.0.0.1:8080")
+        })?,
         (None, None) => defaults::HTTP.parse()?,
     };
     let options = RunOptions {
@@ -367,24 +422,43 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
         listen,
         http,
         peers,
-        sync_interval: Duration::from_secs(args.sync_interval.or(file.sync_interval_secs).unwrap_or(defaults::SYNC_INTERVAL_SECS).max(1)),
-        max_connections: args.max_connections.or(file.max_connections).unwrap_or(defaults::MAX_CONNECTIONS),
+        sync_interval: Duration::from_secs(
+            args.sync_interval
+                .or(file.sync_interval_secs)
+                .unwrap_or(defaults::SYNC_INTERVAL_SECS)
+                .max(1),
+        ),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(defaults::MAX_CONNECTIONS),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run(options, shutdown_signal()))
 }
 
 fn parse_all(values: &[String], name: &str) -> anyhow::Result<Vec<Multiaddr>> {
     values
         .iter()
-        .map(|v| v.parse().with_context(|| format!("{name} = \"{v}\" in mosaico.toml is not a multiaddr like /ip4/1.2.3.4/tcp/7001")))
+        .map(|v| {
+            v.parse().with_context(|| {
+                format!(
+                    "{name} = \"{v}\" in mosaico.toml is not a multiaddr like /ip4/1.2.3.4/tcp/7001"
+                )
+            })
+        })
         .collect()
 }
 
 fn init_logging(format: &str) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MOSAICO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libp2p_gossipsub=error,libp2p_kad=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOSAICO_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,libp2p_gossipsub=error,libp2p_kad=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         "json" => builder.json().init(),
         "human" => builder.init(),
@@ -397,13 +471,14 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},
@@ -443,7 +518,11 @@ impl LocalNode {
     }
 
     fn get(&self, path: &str) -> anyhow::Result<(u16, Value)> {
-        let response = self.http.get(format!("{}{path}", self.base)).send().map_err(|e| self.unreachable(e))?;
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .map_err(|e| self.unreachable(e))?;
         let status = response.status().as_u16();
         Ok((status, response.json().unwrap_or(Value::Null)))
     }
@@ -459,13 +538,19 @@ impl LocalNode {
     }
 
     fn unreachable(&self, error: reqwest::Error) -> anyhow::Error {
-        anyhow::anyhow!("the node at {} does not answer ({error}); is it still running? Start it with `mosaico run`", self.base)
+        anyhow::anyhow!(
+            "the node at {} does not answer ({error}); is it still running? Start it with `mosaico run`",
+            self.base
+        )
     }
 }
 
 /// Turns a problem+json answer into an error listing every field problem.
 fn problem(status: u16, body: &Value) -> anyhow::Error {
-    let title = body.get("title").and_then(Value::as_str).unwrap_or("request failed");
+    let title = body
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("request failed");
     let detail = body.get("detail").and_then(Value::as_str).unwrap_or("");
     let mut message = format!("the node refused it ({status} {title})");
     if !detail.is_empty() {
@@ -483,18 +568,28 @@ fn problem(status: u16, body: &Value) -> anyhow::Error {
 
 /// Reads a record file as JSON or YAML (by extension, or by trying JSON first).
 fn read_record_file(path: &Path) -> anyhow::Result<Value> {
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if metadata.len() > MAX_RECORD_FILE_BYTES {
-        bail!("{} is {} bytes; a record file is at most {} bytes", path.display(), metadata.len(), MAX_RECORD_FILE_BYTES);
+        bail!(
+            "{} is {} bytes; a record file is at most {} bytes",
+            path.display(),
+            metadata.len(),
+            MAX_RECORD_FILE_BYTES
+        );
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = std::str::from_utf8(&bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     if is_json {
-        return mosaico_protocol::canonical::parse_strict(text.as_bytes()).with_context(|| format!("{} is not valid JSON", path.display()));
+        return mosaico_protocol::canonical::parse_strict(text.as_bytes())
+            .with_context(|| format!("{} is not valid JSON", path.display()));
     }
-    let value: Value = serde_yaml::from_str(text).with_context(|| format!("{} is not valid YAML", path.display()))?;
-    mosaico_protocol::canonical::check_strict(&value).with_context(|| format!("{}", path.display()))?;
+    let value: Value = serde_yaml::from_str(text)
+        .with_context(|| format!("{} is not valid YAML", path.display()))?;
+    mosaico_protocol::canonical::check_strict(&value)
+        .with_context(|| format!("{}", path.display()))?;
     Ok(value)
 }
 
@@ -503,16 +598,25 @@ fn publish(data: &DataDir, file: &Path) -> anyhow::Result<()> {
     let is_envelope = value.get("record").is_some() && value.get("signatures").is_some();
     let body = if is_envelope {
         let wire = serde_json::to_vec(&value)?;
-        Record::<Unverified>::decode(&wire).with_context(|| format!("{} is not a valid signed record", file.display()))?;
+        Record::<Unverified>::decode(&wire)
+            .with_context(|| format!("{} is not a valid signed record", file.display()))?;
         value
     } else {
-        let draft = Draft::from_value(value).map_err(|e| anyhow::anyhow!("{} is not a valid record:\n  {}", file.display(), e.to_string().replace("; ", "\n  ")))?;
+        let draft = Draft::from_value(value).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a valid record:\n  {}",
+                file.display(),
+                e.to_string().replace("; ", "\n  ")
+            )
+        })?;
         sign_draft(data, draft)?
     };
     let node = LocalNode::connect(data)?;
     let (status, answer) = node.post("/api/v1/records", &body)?;
     if status != 201 {
-        return Err(problem(status, &answer).context(format!("{} was not published", file.display())));
+        return Err(
+            problem(status, &answer).context(format!("{} was not published", file.display()))
+        );
     }
     let id = answer.get("id").and_then(Value::as_str).unwrap_or("?");
     let version = answer.get("version").and_then(Value::as_u64).unwrap_or(0);
@@ -525,20 +629,42 @@ fn sign_draft(data: &DataDir, draft: Draft) -> anyhow::Result<Value> {
     let secret = data.publisher_key()?;
     // Check the record before asking the node anything, so every problem is listed at once even
     // when the slug is not usable in a URL.
-    let trial = draft.clone().into_unsigned(secret.public_key(), 1, now_millis());
+    let trial = draft
+        .clone()
+        .into_unsigned(secret.public_key(), 1, now_millis());
     if let Ok(unsigned) = trial {
-        Record::sign(unsigned, &secret).map_err(|e| anyhow::anyhow!("the record is not valid:\n  {}", e.to_string().replace("; ", "\n  ")))?;
+        Record::sign(unsigned, &secret).map_err(|e| {
+            anyhow::anyhow!(
+                "the record is not valid:\n  {}",
+                e.to_string().replace("; ", "\n  ")
+            )
+        })?;
     }
     let node = LocalNode::connect(data)?;
-    let path = format!("/api/v1/records/{}/{}/{}", secret.public_key(), draft.kind(), draft.slug());
+    let path = format!(
+        "/api/v1/records/{}/{}/{}",
+        secret.public_key(),
+        draft.kind(),
+        draft.slug()
+    );
     let (status, head) = node.get(&path)?;
     let next = match status {
-        200 => head.pointer("/record/version").and_then(Value::as_u64).context("the node's answer has no version")? + 1,
+        200 => {
+            head.pointer("/record/version")
+                .and_then(Value::as_u64)
+                .context("the node's answer has no version")?
+                + 1
+        }
         404 => 1,
         other => return Err(problem(other, &head)),
     };
     let unsigned = draft.into_unsigned(secret.public_key(), next, now_millis())?;
-    let record = Record::sign(unsigned, &secret).map_err(|e| anyhow::anyhow!("the record is not valid:\n  {}", e.to_string().replace("; ", "\n  ")))?;
+    let record = Record::sign(unsigned, &secret).map_err(|e| {
+        anyhow::anyhow!(
+            "the record is not valid:\n  {}",
+            e.to_string().replace("; ", "\n  ")
+        )
+    })?;
     Ok(serde_json::from_slice(&record.to_wire())?)
 }
 
@@ -546,11 +672,22 @@ fn retract(data: &DataDir, kind: &str, slug: &str) -> anyhow::Result<()> {
     let kind = Kind::parse(kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
     let secret = data.publisher_key()?;
     let node = LocalNode::connect(data)?;
-    let (status, answer) = node.post(&format!("/api/v1/records/{}/{}/{}/retract", secret.public_key(), kind, slug), &json!({}))?;
+    let (status, answer) = node.post(
+        &format!(
+            "/api/v1/records/{}/{}/{}/retract",
+            secret.public_key(),
+            kind,
+            slug
+        ),
+        &json!({}),
+    )?;
     if status != 201 {
         return Err(problem(status, &answer).context(format!("{kind}/{slug} was not retracted")));
     }
-    println!("retracted {kind}/{slug}: {}", answer.get("id").and_then(Value::as_str).unwrap_or("?"));
+    println!(
+        "retracted {kind}/{slug}: {}",
+        answer.get("id").and_then(Value::as_str).unwrap_or("?")
+    );
     Ok(())
 }
 
@@ -564,7 +701,15 @@ fn status(args: &ClientArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(());
     }
-    let field = |name: &str| body.get(name).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let field = |name: &str| {
+        body.get(name)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
     println!("node: {}", field("node_name"));
     println!("ready: {}", field("ready"));
     println!("peer id: {}", field("peer_id"));
@@ -584,16 +729,27 @@ fn peers(args: &ClientArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(());
     }
-    let list = body.get("peers").or(Some(&body)).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = body
+        .get("peers")
+        .or(Some(&body))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if list.is_empty() {
-        println!("no peers: check that the listen port is reachable from the other regions, or add --peer");
+        println!(
+            "no peers: check that the listen port is reachable from the other regions, or add --peer"
+        );
     }
     for peer in list {
         println!(
             "{}  connected: {}  {}",
             peer.get("peer_id").and_then(Value::as_str).unwrap_or("?"),
-            peer.get("connected").map(Value::to_string).unwrap_or_default(),
-            peer.get("addresses").map(Value::to_string).unwrap_or_default()
+            peer.get("connected")
+                .map(Value::to_string)
+                .unwrap_or_default(),
+            peer.get("addresses")
+                .map(Value::to_string)
+                .unwrap_or_default()
         );
     }
     Ok(())
@@ -605,7 +761,12 @@ fn key_show(args: &ClientArgs) -> anyhow::Result<()> {
     let peer_id = data.node_key()?.public().to_peer_id();
     let public = secret.public_key();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"public_key": public, "fingerprint": public.fingerprint(), "peer_id": peer_id.to_string()}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"public_key": public, "fingerprint": public.fingerprint(), "peer_id": peer_id.to_string()})
+            )?
+        );
     } else {
         println!("public key: {public}");
         println!("fingerprint: {}", public.fingerprint());

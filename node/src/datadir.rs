@@ -24,10 +24,14 @@ use crate::store::{RecordStore, SledStore, StoreError, TokenRole};
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {
     /// The directory already holds a node.
-    #[error("{0} already holds a mosaico node (mosaico.toml exists); choose another directory or remove it first")]
+    #[error(
+        "{0} already holds a mosaico node (mosaico.toml exists); choose another directory or remove it first"
+    )]
     AlreadyInitialised(String),
     /// The directory holds no node.
-    #[error("{0} is not a mosaico data directory (no mosaico.toml); create one with `mosaico init --data {0} --name NAME`")]
+    #[error(
+        "{0} is not a mosaico data directory (no mosaico.toml); create one with `mosaico init --data {0} --name NAME`"
+    )]
     NotInitialised(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
@@ -149,7 +153,9 @@ impl DataDir {
     /// 96 random bytes (libp2p key, publishing key, token), so tests can make it deterministic.
     pub fn init(&self, config: &FileConfig, random: [u8; 96]) -> Result<Initialised, DataDirError> {
         if self.config_path().exists() {
-            return Err(DataDirError::AlreadyInitialised(self.root.display().to_string()));
+            return Err(DataDirError::AlreadyInitialised(
+                self.root.display().to_string(),
+            ));
         }
         fs::create_dir_all(&self.root).map_err(io(&self.root))?;
         restrict_dir(&self.root)?;
@@ -171,15 +177,16 @@ impl DataDir {
         let mut publisher = [0u8; 32];
         publisher.copy_from_slice(&random[32..64]);
         let publisher = SecretKey::from_bytes(publisher);
-        write_private(&self.publisher_key_path(), format!("{}\n", publisher.to_hex()).as_bytes())?;
+        write_private(
+            &self.publisher_key_path(),
+            format!("{}\n", publisher.to_hex()).as_bytes(),
+        )?;
         let token = hex::encode(&random[64..96]);
         write_private(&self.token_path(), format!("{token}\n").as_bytes())?;
         let store = SledStore::open(&self.store_path())?;
         // The local token is the operator's own: it may also publish membership updates and
         // endorsements, which change who may publish in the whole federation.
-        store
-            .put_token(&token_hash(&token), TokenRole::Admin)
-            ?;
+        store.put_token(&token_hash(&token), TokenRole::Admin)?;
         drop(store);
         write_private(&self.config_path(), render_config(config).as_bytes())?;
         Ok(Initialised {
@@ -192,7 +199,9 @@ impl DataDir {
     pub fn config(&self) -> Result<FileConfig, DataDirError> {
         let path = self.config_path();
         if !path.exists() {
-            return Err(DataDirError::NotInitialised(self.root.display().to_string()));
+            return Err(DataDirError::NotInitialised(
+                self.root.display().to_string(),
+            ));
         }
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         toml::from_str(&text).map_err(|e| DataDirError::Invalid {
@@ -205,9 +214,11 @@ impl DataDir {
     pub fn node_key(&self) -> Result<libp2p::identity::Keypair, DataDirError> {
         let path = self.node_key_path();
         let bytes = fs::read(&path).map_err(io(&path))?;
-        libp2p::identity::Keypair::from_protobuf_encoding(&bytes).map_err(|e| DataDirError::Invalid {
-            path,
-            message: format!("not a libp2p key: {e}"),
+        libp2p::identity::Keypair::from_protobuf_encoding(&bytes).map_err(|e| {
+            DataDirError::Invalid {
+                path,
+                message: format!("not a libp2p key: {e}"),
+            }
         })
     }
 
@@ -215,7 +226,9 @@ impl DataDir {
     pub fn publisher_key(&self) -> Result<SecretKey, DataDirError> {
         let path = self.publisher_key_path();
         if !self.config_path().exists() {
-            return Err(DataDirError::NotInitialised(self.root.display().to_string()));
+            return Err(DataDirError::NotInitialised(
+                self.root.display().to_string(),
+            ));
         }
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         SecretKey::from_hex(&text).map_err(|e| DataDirError::Invalid {
@@ -227,7 +240,10 @@ impl DataDir {
     /// Reads the local publish token.
     pub fn token(&self) -> Result<String, DataDirError> {
         let path = self.token_path();
-        Ok(fs::read_to_string(&path).map_err(io(&path))?.trim().to_owned())
+        Ok(fs::read_to_string(&path)
+            .map_err(io(&path))?
+            .trim()
+            .to_owned())
     }
 }
 
@@ -326,24 +342,40 @@ mod tests {
         };
         let made = data.init(&config, [7; 96]).expect("init");
         assert_eq!(data.config().expect("config"), config);
-        assert_eq!(data.publisher_key().expect("key").public_key(), made.public_key);
-        assert_eq!(data.node_key().expect("node key").public().to_peer_id(), made.peer_id);
+        assert_eq!(
+            data.publisher_key().expect("key").public_key(),
+            made.public_key
+        );
+        assert_eq!(
+            data.node_key().expect("node key").public().to_peer_id(),
+            made.peer_id
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for path in [data.node_key_path(), data.publisher_key_path(), data.token_path()] {
+            for path in [
+                data.node_key_path(),
+                data.publisher_key_path(),
+                data.token_path(),
+            ] {
                 let mode = fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
                 assert_eq!(mode, 0o600, "{}", path.display());
             }
         }
         let again = data.init(&config, [8; 96]).expect_err("second init");
         assert!(again.to_string().contains("already holds a mosaico node"));
-        assert_eq!(data.publisher_key().expect("key").public_key(), made.public_key, "unchanged");
+        assert_eq!(
+            data.publisher_key().expect("key").public_key(),
+            made.public_key,
+            "unchanged"
+        );
     }
 
     #[test]
     fn missing_data_dir_says_how_to_create_one() {
-        let err = DataDir::new("/nonexistent/mosaico").config().expect_err("missing");
+        let err = DataDir::new("/nonexistent/mosaico")
+            .config()
+            .expect_err("missing");
         assert!(err.to_string().contains("mosaico init --data"), "{err}");
     }
 }

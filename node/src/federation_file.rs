@@ -62,7 +62,9 @@ pub fn parse_member(given: &str) -> Result<Member, MembershipFileError> {
     }
     let data = DataDir::new(given);
     let config = data.config().map_err(|e| {
-        error(format!("not a data directory ({e}); give a data directory or NAME=PUBLIC_KEY"))
+        error(format!(
+            "not a data directory ({e}); give a data directory or NAME=PUBLIC_KEY"
+        ))
     })?;
     let key = data.publisher_key().map_err(|e| error(e.to_string()))?;
     Ok(Member {
@@ -103,14 +105,15 @@ pub fn update(
     created_at: Millis,
     author: &SecretKey,
 ) -> Result<Record<Verified>, MembershipFileError> {
-    let fields = current
-        .body()
-        .membership
-        .as_ref()
-        .ok_or_else(|| MembershipFileError::Invalid {
-            path: "(current membership)".into(),
-            message: "not a membership record".into(),
-        })?;
+    let fields =
+        current
+            .body()
+            .membership
+            .as_ref()
+            .ok_or_else(|| MembershipFileError::Invalid {
+                path: "(current membership)".into(),
+                message: "not a membership record".into(),
+            })?;
     let unsigned = membership_record(
         &fields.name,
         members,
@@ -141,10 +144,11 @@ fn membership_record(
         previous,
         members,
     };
-    let membership = serde_json::to_value(&membership).map_err(|e| MembershipFileError::Invalid {
-        path: "(membership)".into(),
-        message: e.to_string(),
-    })?;
+    let membership =
+        serde_json::to_value(&membership).map_err(|e| MembershipFileError::Invalid {
+            path: "(membership)".into(),
+            message: e.to_string(),
+        })?;
     Ok(json!({
         "format": mosaico_protocol::CURRENT_FORMAT,
         "kind": Kind::Membership.as_str(),

@@ -65,7 +65,9 @@ impl IngestError {
         match self {
             IngestError::Record(e) => e.code(),
             IngestError::Trust(TrustError::BelowThreshold { .. }) => "below_threshold",
-            IngestError::Trust(TrustError::MembershipOutOfOrder { .. }) => "membership_out_of_order",
+            IngestError::Trust(TrustError::MembershipOutOfOrder { .. }) => {
+                "membership_out_of_order"
+            }
             IngestError::Trust(_) => "not_authorised",
             IngestError::IdMismatch { .. } => "id_mismatch",
             IngestError::Store(_) => "store_failed",
@@ -170,7 +172,10 @@ impl<S: RecordStore> Ingest<S> {
 
     /// A snapshot of the federation's trust state.
     pub fn federation(&self) -> Federation {
-        self.federation.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.federation
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Runs wire bytes through every check. `claimed` is the id a gossip frame announced.

@@ -67,14 +67,38 @@ impl MetricsBuilder {
             ingested.clone(),
         );
         let store_records = Gauge::default();
-        registry.register("store_records", "Records in the store, all versions", store_records.clone());
+        registry.register(
+            "store_records",
+            "Records in the store, all versions",
+            store_records.clone(),
+        );
         let store_bytes = Gauge::default();
-        registry.register("store_bytes", "Bytes the store takes on disk", store_bytes.clone());
+        registry.register(
+            "store_bytes",
+            "Bytes the store takes on disk",
+            store_bytes.clone(),
+        );
         let sync = SyncCounters::default();
-        registry.register("sync_rounds", "Catch-up rounds, by result", sync.rounds.clone());
-        registry.register("sync_bytes_received", "Bytes received in catch-up rounds", sync.bytes_in.clone());
-        registry.register("sync_bytes_sent", "Bytes sent in catch-up rounds", sync.bytes_out.clone());
-        registry.register("sync_records_fetched", "Records stored through catch-up", sync.records.clone());
+        registry.register(
+            "sync_rounds",
+            "Catch-up rounds, by result",
+            sync.rounds.clone(),
+        );
+        registry.register(
+            "sync_bytes_received",
+            "Bytes received in catch-up rounds",
+            sync.bytes_in.clone(),
+        );
+        registry.register(
+            "sync_bytes_sent",
+            "Bytes sent in catch-up rounds",
+            sync.bytes_out.clone(),
+        );
+        registry.register(
+            "sync_records_fetched",
+            "Records stored through catch-up",
+            sync.records.clone(),
+        );
         MetricsBuilder {
             registry,
             ingested,
@@ -115,12 +139,19 @@ impl NodeMetrics {
             Origin::Sync => "sync",
             Origin::Local => "local",
         };
-        self.ingested.get_or_create(&IngestLabels { origin, outcome }).inc();
+        self.ingested
+            .get_or_create(&IngestLabels { origin, outcome })
+            .inc();
     }
 
     /// Counts a completed catch-up round.
     pub fn record_sync(&self, report: &crate::sync::RoundReport) {
-        self.sync.rounds.get_or_create(&RoundLabels { result: "completed" }).inc();
+        self.sync
+            .rounds
+            .get_or_create(&RoundLabels {
+                result: "completed",
+            })
+            .inc();
         self.sync.bytes_in.inc_by(report.bytes_in as u64);
         self.sync.bytes_out.inc_by(report.bytes_out as u64);
         self.sync.records.inc_by(report.stored as u64);
@@ -128,18 +159,25 @@ impl NodeMetrics {
 
     /// Counts a failed catch-up round.
     pub fn record_sync_failure(&self, result: &'static str) {
-        self.sync.rounds.get_or_create(&RoundLabels { result }).inc();
+        self.sync
+            .rounds
+            .get_or_create(&RoundLabels { result })
+            .inc();
     }
 
     /// How many records reached this node with this origin and outcome.
     pub fn ingested(&self, origin: &'static str, outcome: &'static str) -> u64 {
-        self.ingested.get_or_create(&IngestLabels { origin, outcome }).get()
+        self.ingested
+            .get_or_create(&IngestLabels { origin, outcome })
+            .get()
     }
 
     /// Renders the Prometheus text exposition, after refreshing the store gauges.
     pub fn render(&self, store_records: u64, store_bytes: u64) -> String {
-        self.store_records.set(i64::try_from(store_records).unwrap_or(i64::MAX));
-        self.store_bytes.set(i64::try_from(store_bytes).unwrap_or(i64::MAX));
+        self.store_records
+            .set(i64::try_from(store_records).unwrap_or(i64::MAX));
+        self.store_bytes
+            .set(i64::try_from(store_bytes).unwrap_or(i64::MAX));
         let mut out = String::new();
         // Encoding into a String only fails if a metric's own encoder fails, which the
         // prometheus-client types never do.

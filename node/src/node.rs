@@ -10,7 +10,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mosaico_protocol::draft::{Draft, DraftError};
 use mosaico_protocol::trust::{Authority, Federation};
-use mosaico_protocol::{Kind, LogicalKey, Millis, Record, RecordId, SecretKey, Unverified, Verified};
+use mosaico_protocol::{
+    Kind, LogicalKey, Millis, Record, RecordId, SecretKey, Unverified, Verified,
+};
 use tokio::sync::broadcast;
 
 use crate::ingest::{Ingest, IngestError, Origin, Outcome};
@@ -182,13 +184,24 @@ impl<S: RecordStore> Node<S> {
 
     /// Runs wire bytes from the network through ingest on a blocking thread (the store flushes to
     /// disk), records the outcome in metrics and announces stored records.
-    pub async fn receive(&self, bytes: Vec<u8>, claimed: Option<RecordId>, origin: Origin) -> Outcome {
+    pub async fn receive(
+        &self,
+        bytes: Vec<u8>,
+        claimed: Option<RecordId>,
+        origin: Origin,
+    ) -> Outcome {
         let node = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            node.inner.ingest.ingest_wire(&bytes, claimed, origin, now_millis())
+            node.inner
+                .ingest
+                .ingest_wire(&bytes, claimed, origin, now_millis())
         })
         .await
-        .unwrap_or_else(|_| Outcome::Refused(IngestError::Store(StoreError::Engine("ingest task failed".into()))));
+        .unwrap_or_else(|_| {
+            Outcome::Refused(IngestError::Store(StoreError::Engine(
+                "ingest task failed".into(),
+            )))
+        });
         self.after_ingest(&outcome, origin);
         outcome
     }
@@ -196,9 +209,13 @@ impl<S: RecordStore> Node<S> {
     fn after_ingest(&self, outcome: &Outcome, origin: Origin) {
         self.inner.metrics.record_outcome(origin, outcome.label());
         match outcome {
-            Outcome::Stored { record, inserted, .. } => {
+            Outcome::Stored {
+                record, inserted, ..
+            } => {
                 tracing::info!(record_id = %record.id(), key = %record.logical_key(), version = record.header().version, ?origin, "record stored");
-                let head = inserted.change.is_new_head(&crate::store::version_info(record));
+                let head = inserted
+                    .change
+                    .is_new_head(&crate::store::version_info(record));
                 // No subscriber is fine: live views are optional.
                 let _ = self.inner.events.send(NodeEvent::Stored {
                     record: record.clone(),
@@ -225,7 +242,9 @@ impl<S: RecordStore> Node<S> {
         };
         let head = self.store().head(&key)?;
         let next = head.map_or(1, |h| h.version + 1);
-        if draft.content().get("retracted") == Some(&serde_json::Value::Bool(true)) && head.is_none() {
+        if draft.content().get("retracted") == Some(&serde_json::Value::Bool(true))
+            && head.is_none()
+        {
             return Err(PublishFailure::NothingToRetract(key));
         }
         let unsigned = draft.into_unsigned(self.public_key(), next, now_millis())?;
@@ -241,7 +260,10 @@ impl<S: RecordStore> Node<S> {
 
     /// Accepts a record signed elsewhere (the CLI signs locally, membership updates carry several
     /// signatures): verify, then the same path as any other record.
-    pub async fn publish_signed(&self, record: Record<Unverified>) -> Result<Published, PublishFailure> {
+    pub async fn publish_signed(
+        &self,
+        record: Record<Unverified>,
+    ) -> Result<Published, PublishFailure> {
         let record = record
             .verify(now_millis())
             .map_err(|e| PublishFailure::Refused(IngestError::Record(e)))?;
@@ -257,20 +279,34 @@ impl<S: RecordStore> Node<S> {
         self.store_and_gossip(record).await
     }
 
-    async fn store_and_gossip(&self, record: Record<Verified>) -> Result<Published, PublishFailure> {
+    async fn store_and_gossip(
+        &self,
+        record: Record<Verified>,
+    ) -> Result<Published, PublishFailure> {
         let node = self.clone();
-        let outcome = tokio::task::spawn_blocking(move || node.inner.ingest.ingest_verified(record, Origin::Local))
-            .await
-            .map_err(|_| PublishFailure::ShuttingDown)?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            node.inner.ingest.ingest_verified(record, Origin::Local)
+        })
+        .await
+        .map_err(|_| PublishFailure::ShuttingDown)?;
         self.after_ingest(&outcome, Origin::Local);
         let (record, authority) = match outcome {
-            Outcome::Stored { record, authority, .. } => (record, authority),
+            Outcome::Stored {
+                record, authority, ..
+            } => (record, authority),
             Outcome::NotNew { id } => return Err(PublishFailure::AlreadyStored(id)),
-            Outcome::Deferred { reason, .. } => return Err(PublishFailure::Refused(IngestError::Trust(reason))),
+            Outcome::Deferred { reason, .. } => {
+                return Err(PublishFailure::Refused(IngestError::Trust(reason)));
+            }
             Outcome::Refused(IngestError::Store(e)) => return Err(PublishFailure::Store(e)),
             Outcome::Refused(e) => return Err(PublishFailure::Refused(e)),
         };
-        let gossip = match self.inner.network.publish(*record.id().as_bytes(), record.to_wire()).await {
+        let gossip = match self
+            .inner
+            .network
+            .publish(*record.id().as_bytes(), record.to_wire())
+            .await
+        {
             Ok(outcome) => Some(outcome),
             Err(error) => {
                 tracing::warn!(record_id = %record.id(), %error, "gossip failed; catch-up will deliver the record");

@@ -66,8 +66,8 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
     network_config.peers = options.peers.clone();
     network_config.max_connections = options.max_connections;
     network_config.resync_interval = options.sync_interval;
-    let (network, events, network_task) = network::spawn(network_config, metrics.registry())
-        .context("cannot start the network")?;
+    let (network, events, network_task) =
+        network::spawn(network_config, metrics.registry()).context("cannot start the network")?;
 
     let node = Node::new(
         config.name.clone(),
@@ -94,7 +94,12 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
             .await
     });
     let validations = Arc::new(Semaphore::new(MAX_INFLIGHT_VALIDATIONS));
-    let events_task = tokio::spawn(event_loop(node.clone(), events, Arc::clone(&validations), stop_signal));
+    let events_task = tokio::spawn(event_loop(
+        node.clone(),
+        events,
+        Arc::clone(&validations),
+        stop_signal,
+    ));
 
     node.set_ready(true);
     tracing::info!(
@@ -118,7 +123,9 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
     }
     let _ = events_task.await;
     // Every validation holds a permit until its write is done: taking them all means none is left.
-    let _drained = validations.acquire_many(MAX_INFLIGHT_VALIDATIONS as u32).await;
+    let _drained = validations
+        .acquire_many(MAX_INFLIGHT_VALIDATIONS as u32)
+        .await;
     network.shutdown().await;
     let _ = network_task.await;
     store.set_meta("clean_shutdown", &now_millis().to_be_bytes())?;
@@ -128,10 +135,16 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
 }
 
 /// A data directory belongs to one federation for life: refuse to mix two federations' records.
-fn bind_federation(store: &SledStore, genesis: &mosaico_protocol::Record<mosaico_protocol::Verified>) -> anyhow::Result<()> {
+fn bind_federation(
+    store: &SledStore,
+    genesis: &mosaico_protocol::Record<mosaico_protocol::Verified>,
+) -> anyhow::Result<()> {
     match store.meta("federation_id")? {
         Some(bound) if bound.as_slice() != genesis.id().as_bytes() => {
-            let bound = <[u8; 32]>::try_from(bound.as_slice()).map(RecordId).map(|id| id.to_hex()).unwrap_or_else(|_| "(damaged)".into());
+            let bound = <[u8; 32]>::try_from(bound.as_slice())
+                .map(RecordId)
+                .map(|id| id.to_hex())
+                .unwrap_or_else(|_| "(damaged)".into());
             bail!(
                 "this data directory belongs to federation {bound}, but the federation file is {}: use the federation file this node was started with, or a new data directory",
                 genesis.id()
@@ -169,7 +182,9 @@ async fn event_loop<S: RecordStore>(
                 };
                 let node = node.clone();
                 tokio::spawn(async move {
-                    let outcome = node.receive(record, Some(RecordId(record_id)), Origin::Gossip).await;
+                    let outcome = node
+                        .receive(record, Some(RecordId(record_id)), Origin::Gossip)
+                        .await;
                     let verdict = match outcome.verdict() {
                         Verdict::Accept => network::Verdict::Accept,
                         Verdict::Ignore => network::Verdict::Ignore,
@@ -178,11 +193,18 @@ async fn event_loop<S: RecordStore>(
                     if verdict == network::Verdict::Reject {
                         tracing::warn!(peer = %propagation_source, reason = outcome.label(), "rejected gossip from peer");
                     }
-                    let _ = node.network().report_validation(record_id, propagation_source, verdict).await;
+                    let _ = node
+                        .network()
+                        .report_validation(record_id, propagation_source, verdict)
+                        .await;
                     drop(permit);
                 });
             }
-            NetworkEvent::SyncRequest { peer, request, reply } => {
+            NetworkEvent::SyncRequest {
+                peer,
+                request,
+                reply,
+            } => {
                 let node = node.clone();
                 tokio::spawn(async move {
                     let response = crate::sync::answer(&node, &request);

@@ -13,7 +13,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;
 
 use libp2p::PeerId;
-use mosaico_protocol::sync::{MAX_FETCH_IDS, MAX_FRAME_BYTES, MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncResponse};
+use mosaico_protocol::sync::{
+    MAX_FETCH_IDS, MAX_FRAME_BYTES, MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncResponse,
+};
 use mosaico_protocol::{Millis, RecordId};
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
 use tokio::sync::Semaphore;
@@ -70,7 +72,9 @@ fn storage_of(items: &[(Millis, RecordId)]) -> Result<NegentropyStorageVector, S
             .insert(*time, Id::from_byte_array(*id.as_bytes()))
             .map_err(|e| SyncError::Reconcile(e.to_string()))?;
     }
-    storage.seal().map_err(|e| SyncError::Reconcile(e.to_string()))?;
+    storage
+        .seal()
+        .map_err(|e| SyncError::Reconcile(e.to_string()))?;
     Ok(storage)
 }
 
@@ -113,10 +117,13 @@ pub fn answer<S: RecordStore>(node: &Node<S>, request: &[u8]) -> Vec<u8> {
     response.encode()
 }
 
-fn reconcile_as_responder<S: RecordStore>(node: &Node<S>, frame: &[u8]) -> Result<Vec<u8>, SyncError> {
+fn reconcile_as_responder<S: RecordStore>(
+    node: &Node<S>,
+    frame: &[u8],
+) -> Result<Vec<u8>, SyncError> {
     let storage = storage_of(&node.store().reconciliation_items()?)?;
-    let mut negentropy =
-        Negentropy::owned(storage, MAX_FRAME_BYTES as u64).map_err(|e| SyncError::Reconcile(e.to_string()))?;
+    let mut negentropy = Negentropy::owned(storage, MAX_FRAME_BYTES as u64)
+        .map_err(|e| SyncError::Reconcile(e.to_string()))?;
     negentropy
         .reconcile(frame)
         .map_err(|e| SyncError::Reconcile(e.to_string()))
@@ -140,10 +147,16 @@ impl Default for RoundSlots {
 
 impl RoundSlots {
     fn claim(&self, peer: PeerId) -> bool {
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(peer)
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(peer)
     }
     fn release(&self, peer: &PeerId) {
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(peer);
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(peer);
     }
 }
 
@@ -182,9 +195,11 @@ pub fn spawn_round<S: RecordStore>(node: Node<S>, peer: PeerId) {
 pub async fn round<S: RecordStore>(node: &Node<S>, peer: PeerId) -> Result<RoundReport, SyncError> {
     let mut report = RoundReport::default();
     let storage = storage_of(&node.store().reconciliation_items()?)?;
-    let mut negentropy =
-        Negentropy::owned(storage, MAX_FRAME_BYTES as u64).map_err(|e| SyncError::Reconcile(e.to_string()))?;
-    let mut frame = negentropy.initiate().map_err(|e| SyncError::Reconcile(e.to_string()))?;
+    let mut negentropy = Negentropy::owned(storage, MAX_FRAME_BYTES as u64)
+        .map_err(|e| SyncError::Reconcile(e.to_string()))?;
+    let mut frame = negentropy
+        .initiate()
+        .map_err(|e| SyncError::Reconcile(e.to_string()))?;
     let mut need: BTreeSet<RecordId> = BTreeSet::new();
     loop {
         if report.round_trips >= MAX_RECONCILE_MESSAGES {
@@ -202,7 +217,14 @@ pub async fn round<S: RecordStore>(node: &Node<S>, peer: PeerId) -> Result<Round
             Ok(SyncResponse::Refused { reason }) => {
                 return Err(SyncError::Reconcile(format!("peer refused: {reason}")));
             }
-            Ok(other) => return Err(SyncError::Misbehaved(format!("answered reconcile with {other:?}").chars().take(120).collect())),
+            Ok(other) => {
+                return Err(SyncError::Misbehaved(
+                    format!("answered reconcile with {other:?}")
+                        .chars()
+                        .take(120)
+                        .collect(),
+                ));
+            }
             Err(e) => return Err(SyncError::Misbehaved(e.to_string())),
         };
         let mut have_ids = Vec::new();
@@ -221,16 +243,25 @@ pub async fn round<S: RecordStore>(node: &Node<S>, peer: PeerId) -> Result<Round
     let mut deferred: Vec<(RecordId, Vec<u8>)> = Vec::new();
     while !pending.is_empty() {
         let batch = &pending[..pending.len().min(FETCH_BATCH)];
-        let request = SyncRequest::Fetch { ids: batch.to_vec() }.encode();
+        let request = SyncRequest::Fetch {
+            ids: batch.to_vec(),
+        }
+        .encode();
         report.bytes_out += request.len();
         let response = node.network().sync_request(peer, request).await?;
         report.bytes_in += response.len();
         let records = match SyncResponse::decode(&response) {
             Ok(SyncResponse::Records { records }) => records,
             Ok(SyncResponse::Refused { reason }) => {
-                return Err(SyncError::Reconcile(format!("peer refused fetch: {reason}")));
+                return Err(SyncError::Reconcile(format!(
+                    "peer refused fetch: {reason}"
+                )));
             }
-            Ok(_) => return Err(SyncError::Misbehaved("answered fetch with a reconcile frame".into())),
+            Ok(_) => {
+                return Err(SyncError::Misbehaved(
+                    "answered fetch with a reconcile frame".into(),
+                ));
+            }
             Err(e) => return Err(SyncError::Misbehaved(e.to_string())),
         };
         if records.is_empty() {
@@ -246,12 +277,16 @@ pub async fn round<S: RecordStore>(node: &Node<S>, peer: PeerId) -> Result<Round
                 Outcome::Stored { record, .. } => record.id(),
                 Outcome::NotNew { id } | Outcome::Deferred { id, .. } => *id,
                 Outcome::Refused(e) if outcome.verdict() == Verdict::Reject => {
-                    return Err(SyncError::Misbehaved(format!("sent a record that fails checks: {e}")));
+                    return Err(SyncError::Misbehaved(format!(
+                        "sent a record that fails checks: {e}"
+                    )));
                 }
                 Outcome::Refused(e) => return Err(SyncError::Reconcile(e.to_string())),
             };
             if !asked.contains(&id) || !served.insert(id) {
-                return Err(SyncError::Misbehaved(format!("sent record {id}, which was not asked for")));
+                return Err(SyncError::Misbehaved(format!(
+                    "sent record {id}, which was not asked for"
+                )));
             }
             match outcome {
                 Outcome::Stored { .. } => report.stored += 1,

@@ -20,7 +20,10 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub fn mosaico_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/mosaico
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
     let bin = profile_dir.join("mosaico");
     assert!(
         bin.exists(),
@@ -68,7 +71,10 @@ pub fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Opti
         if let Some(value) = check() {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(250));
     }
@@ -146,7 +152,10 @@ impl Region {
 
     /// The local publish token.
     pub fn token(&self) -> String {
-        fs::read_to_string(self.data.join("publisher.token")).expect("token").trim().to_owned()
+        fs::read_to_string(self.data.join("publisher.token"))
+            .expect("token")
+            .trim()
+            .to_owned()
     }
 
     /// Starts `mosaico run` and waits until `/readyz` answers 200.
@@ -178,7 +187,10 @@ impl Region {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("{name} exited with {status} during start:\n{}", self.log_tail());
+                panic!(
+                    "{name} exited with {status} during start:\n{}",
+                    self.log_tail()
+                );
             }
             let ok = self
                 .http
@@ -195,22 +207,33 @@ impl Region {
         if let Some(mut child) = self.child.take() {
             let pid = child.id().to_string();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            let status = wait_for(&format!("{} to stop", self.name), PATIENCE, || child.try_wait().ok().flatten());
-            assert!(status.success(), "{} exited with {status} on SIGTERM:\n{}", self.name, self.log_tail());
+            let status = wait_for(&format!("{} to stop", self.name), PATIENCE, || {
+                child.try_wait().ok().flatten()
+            });
+            assert!(
+                status.success(),
+                "{} exited with {status} on SIGTERM:\n{}",
+                self.name,
+                self.log_tail()
+            );
         }
     }
 
     /// Kills the node with SIGKILL: no chance to flush or clean up.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &child.id().to_string()])
+                .status();
             let _ = child.wait();
         }
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// The last lines of the node's log.
@@ -232,7 +255,12 @@ impl Region {
     }
 
     /// POST a body with the region's publish token; returns the status and the body.
-    pub fn post(&self, path: &str, content_type: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> (u16, Value) {
         let response = self
             .http
             .post(self.url(path))
@@ -258,7 +286,12 @@ impl Region {
         }
         body["items"]
             .as_array()
-            .map(|items| items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -313,7 +346,11 @@ impl Federation {
         }
         args.extend(["--out", genesis.to_str().expect("utf-8 path")]);
         mosaico_ok(&args);
-        Federation { root, regions, genesis }
+        Federation {
+            root,
+            regions,
+            genesis,
+        }
     }
 
     /// Starts region `i`.
@@ -339,7 +376,12 @@ pub fn case_study_yaml(slug: &str, title: &str) -> String {
 
 /// Publishes a draft file with the CLI; returns the record id it printed.
 pub fn publish_file(region: &Region, file: &Path) -> String {
-    let out = mosaico_ok(&["publish", "--data", region.data_arg(), file.to_str().expect("utf-8 path")]);
+    let out = mosaico_ok(&[
+        "publish",
+        "--data",
+        region.data_arg(),
+        file.to_str().expect("utf-8 path"),
+    ]);
     out.split_whitespace()
         .nth(1)
         .filter(|id| id.len() == 64)

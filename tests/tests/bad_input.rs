@@ -23,8 +23,18 @@ fn every_door_refuses_bad_input_without_storing_anything() {
     let out = mosaico(&["publish", "--data", &data, invalid.to_str().expect("path")]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in ["slug:", "title.IT:", "summary.it:", "organisation: is required", "country:", "links[0].url:"] {
-        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    for expected in [
+        "slug:",
+        "title.IT:",
+        "summary.it:",
+        "organisation: is required",
+        "country:",
+        "links[0].url:",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
     }
     // CLI: not YAML at all, a missing file, a file that is too large.
     let garbage = federation.draft_file("garbage.yaml", "kind: [unclosed\n  : :");
@@ -55,7 +65,11 @@ fn every_door_refuses_bad_input_without_storing_anything() {
     assert_eq!(status, 422, "{body}");
     assert!(body["errors"].to_string().contains("nuts"), "{body}");
     let client = reqwest::blocking::Client::new();
-    let response = client.post(region.url("/api/v1/records")).body("{}").send().expect("reaches node");
+    let response = client
+        .post(region.url("/api/v1/records"))
+        .body("{}")
+        .send()
+        .expect("reaches node");
     assert_eq!(response.status().as_u16(), 401);
     let response = client
         .post(region.url("/api/v1/records"))
@@ -78,8 +92,16 @@ fn every_door_refuses_bad_input_without_storing_anything() {
 fn publishing_without_a_running_node_says_how_to_start_one() {
     let federation = Federation::new(1, 0);
     let good = federation.draft_file("good.yaml", &case_study_yaml("good", "Buono"));
-    let out = mosaico(&["publish", "--data", federation.regions[0].data_arg(), good.to_str().expect("path")]);
+    let out = mosaico(&[
+        "publish",
+        "--data",
+        federation.regions[0].data_arg(),
+        good.to_str().expect("path"),
+    ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no node is running") && stderr.contains("mosaico run"), "{stderr}");
+    assert!(
+        stderr.contains("no node is running") && stderr.contains("mosaico run"),
+        "{stderr}"
+    );
 }

@@ -36,7 +36,8 @@ fn acknowledged_publishes_survive_kill_9() {
                         "title": {"en": format!("Practice {i}")}, "summary": {"en": "Burst."},
                         "organisation": "Emilia-Romagna", "country": "IT"
                     });
-                    let Ok(response) = client.post(&base).bearer_auth(&token).json(&draft).send() else {
+                    let Ok(response) = client.post(&base).bearer_auth(&token).json(&draft).send()
+                    else {
                         break; // the node was killed
                     };
                     if response.status().as_u16() == 201
@@ -59,16 +60,34 @@ fn acknowledged_publishes_survive_kill_9() {
         writer.join().expect("writer thread");
     }
     let acknowledged = acknowledged.lock().expect("lock").clone();
-    assert!(acknowledged.len() >= 1500 && acknowledged.len() < BURST, "killed mid-burst: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 1500 && acknowledged.len() < BURST,
+        "killed mid-burst: {}",
+        acknowledged.len()
+    );
 
     federation.start(0);
     let region = &federation.regions[0];
-    let missing: Vec<&String> = acknowledged.iter().filter(|id| !region.has_record(id)).collect();
-    assert!(missing.is_empty(), "{} acknowledged records lost, e.g. {:?}", missing.len(), missing.first());
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !region.has_record(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged records lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
     let (status, body) = region.get("/api/v1/status");
     assert_eq!(status, 200);
     let stored = body["record_count"].as_u64().expect("record count");
     // The genesis plus every acknowledged record; at most the few in flight at the kill on top.
-    assert!(stored > acknowledged.len() as u64, "{stored} records after restart");
-    assert!(stored <= acknowledged.len() as u64 + 1 + WRITERS as u64, "{stored} records after restart");
+    assert!(
+        stored > acknowledged.len() as u64,
+        "{stored} records after restart"
+    );
+    assert!(
+        stored <= acknowledged.len() as u64 + 1 + WRITERS as u64,
+        "{stored} records after restart"
+    );
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use mosaico_e2e::{Federation, PATIENCE, case_study_yaml, mosaico_ok, publish_file, wait_for};
 use mosaico_node::network::{self, NetworkConfig, PublishOutcome};
+use mosaico_protocol::canonical::canonical_bytes;
 use mosaico_protocol::draft::Draft;
-use mosaico_protocol::{Record, SecretKey};
+use mosaico_protocol::{Record, RecordId, SecretKey};
 use serde_json::{Value, json};
 
 fn draft(slug: &str, title: &str) -> Draft {
@@ -22,8 +23,11 @@ fn now() -> u64 {
 }
 
 fn metric(region: &mosaico_e2e::Region, outcome: &str) -> u64 {
-    let text = reqwest::blocking::get(region.url("/metrics")).and_then(|r| r.text()).unwrap_or_default();
-    let needle = format!("mosaico_records_ingested_total{{origin=\"gossip\",outcome=\"{outcome}\"}} ");
+    let text = reqwest::blocking::get(region.url("/metrics"))
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    let needle =
+        format!("mosaico_records_ingested_total{{origin=\"gossip\",outcome=\"{outcome}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&needle))
         .and_then(|v| v.trim().parse().ok())
@@ -39,21 +43,43 @@ fn forged_tampered_oversized_and_stale_records_are_never_stored_or_forwarded() {
     federation.start(1);
 
     // Two versions of a real record, published normally.
-    let v1 = publish_file(&federation.regions[0], &federation.draft_file("v1.yaml", &case_study_yaml("stale", "Versione uno")));
-    let v2 = publish_file(&federation.regions[0], &federation.draft_file("v2.yaml", &case_study_yaml("stale", "Versione due")));
+    let v1 = publish_file(
+        &federation.regions[0],
+        &federation.draft_file("v1.yaml", &case_study_yaml("stale", "Versione uno")),
+    );
+    let v2 = publish_file(
+        &federation.regions[0],
+        &federation.draft_file("v2.yaml", &case_study_yaml("stale", "Versione due")),
+    );
     for region in &federation.regions {
-        wait_for("both versions everywhere", PATIENCE, || (region.has_record(&v1) && region.has_record(&v2)).then_some(()));
+        wait_for("both versions everywhere", PATIENCE, || {
+            (region.has_record(&v1) && region.has_record(&v2)).then_some(())
+        });
     }
 
-    let author = SecretKey::from_hex(&std::fs::read_to_string(federation.regions[0].data.join("publisher.key")).expect("key"))
-        .expect("publisher key");
+    let author = SecretKey::from_hex(
+        &std::fs::read_to_string(federation.regions[0].data.join("publisher.key")).expect("key"),
+    )
+    .expect("publisher key");
     let outsider = SecretKey::from_bytes([42; 32]);
-    let forged = Record::sign(draft("outsider", "Non membro").into_unsigned(outsider.public_key(), 1, now()).expect("unsigned"), &outsider)
-        .expect("signed");
-    let genuine = Record::sign(draft("tamper", "Originale").into_unsigned(author.public_key(), 1, now()).expect("unsigned"), &author)
-        .expect("signed");
+    let forged = Record::sign(
+        draft("outsider", "Non membro")
+            .into_unsigned(outsider.public_key(), 1, now())
+            .expect("unsigned"),
+        &outsider,
+    )
+    .expect("signed");
+    let genuine = Record::sign(
+        draft("tamper", "Originale")
+            .into_unsigned(author.public_key(), 1, now())
+            .expect("unsigned"),
+        &author,
+    )
+    .expect("signed");
     let mut tampered: Value = serde_json::from_slice(&genuine.to_wire()).expect("json");
     tampered["record"]["title"]["it"] = json!("Manomesso");
+    // The attacker announces the id of the altered record, so only the signature can catch it.
+    let tampered_id = RecordId::of_canonical(&canonical_bytes(&tampered["record"]));
     let tampered = serde_json::to_vec(&tampered).expect("json");
     let oversized_draft = Draft::from_value(json!({
         "kind": "case_study", "slug": "huge", "title": {"it": "Enorme"}, "summary": {"it": "S"},
@@ -61,48 +87,83 @@ fn forged_tampered_oversized_and_stale_records_are_never_stored_or_forwarded() {
         "description": {"it": "x".repeat(19_000), "en": "y".repeat(19_000), "fr": "z".repeat(19_000)}
     }))
     .expect("draft");
-    let mut oversized: Value = oversized_draft.into_unsigned(author.public_key(), 1, now()).expect("unsigned");
+    let mut oversized: Value = oversized_draft
+        .into_unsigned(author.public_key(), 1, now())
+        .expect("unsigned");
     // Each field within its limit, the whole over 64 KiB in canonical form.
     oversized["x_padding"] = json!("p".repeat(9_000));
-    let oversized = serde_json::to_vec(&json!({"record": oversized, "signatures": []})).expect("json");
+    let oversized =
+        serde_json::to_vec(&json!({"record": oversized, "signatures": []})).expect("json");
     // An older version of an existing record, properly signed by its author, arriving after v2.
-    let stale = Record::sign(draft("stale", "Versione uno bis").into_unsigned(author.public_key(), 1, now()).expect("unsigned"), &author)
-        .expect("signed");
+    let stale = Record::sign(
+        draft("stale", "Versione uno bis")
+            .into_unsigned(author.public_key(), 1, now())
+            .expect("unsigned"),
+        &author,
+    )
+    .expect("signed");
 
-    let show = mosaico_ok(&["federation", "show", "--json", federation.genesis.to_str().expect("path")]);
-    let federation_id = serde_json::from_str::<Value>(&show).expect("json")["federation_id"].as_str().expect("id").to_owned();
+    let show = mosaico_ok(&[
+        "federation",
+        "show",
+        "--json",
+        federation.genesis.to_str().expect("path"),
+    ]);
+    let federation_id = serde_json::from_str::<Value>(&show).expect("json")["federation_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let ids: Vec<String> = runtime.block_on(async {
-        let mut config = NetworkConfig::new(libp2p::identity::Keypair::generate_ed25519(), federation_id);
-        config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")];
-        config.peers = vec![first.parse().expect("addr")];
-        config.kademlia = false;
-        let mut registry = prometheus_registry();
-        let (handle, mut events, _task) = network::spawn(config, &mut registry).expect("test peer starts");
-        tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let (ids, test_peers): (Vec<String>, Vec<_>) = runtime.block_on(async {
         let messages: Vec<(String, [u8; 32], Vec<u8>)> = vec![
-            (forged.id().to_hex(), *forged.id().as_bytes(), forged.to_wire()),
-            (genuine.id().to_hex(), *genuine.id().as_bytes(), tampered),
+            (
+                forged.id().to_hex(),
+                *forged.id().as_bytes(),
+                forged.to_wire(),
+            ),
+            (tampered_id.to_hex(), *tampered_id.as_bytes(), tampered),
             ("0".repeat(64), [0; 32], oversized),
             (stale.id().to_hex(), *stale.id().as_bytes(), stale.to_wire()),
         ];
-        // Publishing before the node is subscribed gives NoPeers; wait until it goes out.
+        let mut peers = Vec::new();
+        // One fresh test peer per message: a peer that sends one invalid record is already
+        // scored below the gossip threshold, and would not be heard for the next.
         for (_, id, bytes) in &messages {
+            let mut config = NetworkConfig::new(
+                libp2p::identity::Keypair::generate_ed25519(),
+                federation_id.clone(),
+            );
+            config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")];
+            config.peers = vec![first.parse().expect("addr")];
+            config.kademlia = false;
+            let mut registry = prometheus_client::registry::Registry::default();
+            let (handle, mut events, _task) =
+                network::spawn(config, &mut registry).expect("test peer starts");
+            tokio::spawn(async move { while events.recv().await.is_some() {} });
+            // Publishing before the node is subscribed gives NoPeers; wait until it goes out.
             let deadline = tokio::time::Instant::now() + PATIENCE;
             loop {
                 match handle.publish(*id, bytes.clone()).await {
                     Ok(PublishOutcome::Published) => break,
-                    _ if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                    _ if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
                     other => panic!("test peer could not gossip: {other:?}"),
                 }
             }
+            // Kept alive until the node has judged everything: shutting down right after a
+            // publish could close the connection before the message is written.
+            peers.push(handle);
         }
-        messages.into_iter().map(|(id, ..)| id).collect()
+        (messages.into_iter().map(|(id, ..)| id).collect(), peers)
     });
 
     let target = &federation.regions[0];
     wait_for("the node to judge all four messages", PATIENCE, || {
-        let judged = metric(target, "not_authorised") + metric(target, "bad_signature") + metric(target, "too_large") + metric(target, "not_new");
+        let judged = metric(target, "not_authorised")
+            + metric(target, "bad_signature")
+            + metric(target, "too_large")
+            + metric(target, "not_new");
         (judged >= 4).then_some(())
     });
     assert_eq!(metric(target, "not_authorised"), 1, "outsider");
@@ -113,14 +174,23 @@ fn forged_tampered_oversized_and_stale_records_are_never_stored_or_forwarded() {
             assert!(!region.has_record(id), "{} stored {id}", region.name);
         }
         assert!(region.search("Manomesso").is_empty());
-        let (_, head) = region.get(&format!("/api/v1/records/{}/case_study/stale", author.public_key()));
-        assert_eq!(head["id"], v2.as_str(), "{}: the head stays version 2", region.name);
+        let (_, head) = region.get(&format!(
+            "/api/v1/records/{}/case_study/stale",
+            author.public_key()
+        ));
+        assert_eq!(
+            head["id"],
+            v2.as_str(),
+            "{}: the head stays version 2",
+            region.name
+        );
     }
+    runtime.block_on(async {
+        for peer in test_peers {
+            peer.shutdown().await;
+        }
+    });
     // The second node never saw them: the first did not forward what it refused.
     assert_eq!(metric(&federation.regions[1], "bad_signature"), 0);
     assert_eq!(metric(&federation.regions[1], "not_authorised"), 0);
-}
-
-fn prometheus_registry() -> prometheus_client::registry::Registry {
-    prometheus_client::registry::Registry::default()
 }

@@ -1,6 +1,8 @@
 //! Changing who belongs to the federation.
 
-use mosaico_e2e::{Federation, PATIENCE, case_study_yaml, mosaico, mosaico_ok, publish_file, wait_for};
+use mosaico_e2e::{
+    Federation, PATIENCE, case_study_yaml, mosaico, mosaico_ok, publish_file, wait_for,
+};
 
 /// A membership update signed by the threshold admits a third region, whose records are then
 /// accepted everywhere; one signed by fewer members is refused, and before admission the third
@@ -22,34 +24,61 @@ fn threshold_signed_update_admits_a_region_and_fewer_signatures_do_not() {
     let refused = mosaico(&["publish", "--data", &vl, draft.to_str().expect("path")]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("is not a member of the federation"), "{stderr}");
+    assert!(
+        stderr.contains("is not a member of the federation"),
+        "{stderr}"
+    );
 
     let genesis = federation.genesis.to_str().expect("path").to_owned();
     let update = federation.root.path().join("update-2.json");
     let update_arg = update.to_str().expect("path").to_owned();
-    mosaico_ok(&["federation", "update", "--data", &er, "--current", &genesis, "--add", &vl, "--out", &update_arg]);
+    mosaico_ok(&[
+        "federation",
+        "update",
+        "--data",
+        &er,
+        "--current",
+        &genesis,
+        "--add",
+        &vl,
+        "--out",
+        &update_arg,
+    ]);
 
     // Signed by Emilia-Romagna alone: one of two, below the threshold.
     let below = mosaico(&["publish", "--data", &er, &update_arg]);
     assert!(!below.status.success());
     let stderr = String::from_utf8_lossy(&below.stderr);
-    assert!(stderr.contains("signed by 1 current member(s), the threshold is 2"), "{stderr}");
+    assert!(
+        stderr.contains("signed by 1 current member(s), the threshold is 2"),
+        "{stderr}"
+    );
     let (_, members) = federation.regions[0].get("/api/v1/members");
-    assert_eq!(members["members"].as_array().map(Vec::len), Some(2), "membership unchanged: {members}");
+    assert_eq!(
+        members["members"].as_array().map(Vec::len),
+        Some(2),
+        "membership unchanged: {members}"
+    );
 
     // Catalunya adds its signature: now it passes, and spreads to every node.
     mosaico_ok(&["federation", "sign", "--data", &ct, &update_arg]);
     mosaico_ok(&["publish", "--data", &er, &update_arg]);
     for region in &federation.regions {
-        wait_for(&format!("{} to see three members", region.name), PATIENCE, || {
-            let (_, members) = region.get("/api/v1/members");
-            (members["members"].as_array().map(Vec::len) == Some(3)).then_some(())
-        });
+        wait_for(
+            &format!("{} to see three members", region.name),
+            PATIENCE,
+            || {
+                let (_, members) = region.get("/api/v1/members");
+                (members["members"].as_array().map(Vec::len) == Some(3)).then_some(())
+            },
+        );
     }
     let id = publish_file(&federation.regions[2], &draft);
     for region in &federation.regions {
-        wait_for(&format!("{} to serve Vlaanderen's record", region.name), PATIENCE, || {
-            region.has_record(&id).then_some(())
-        });
+        wait_for(
+            &format!("{} to serve Vlaanderen's record", region.name),
+            PATIENCE,
+            || region.has_record(&id).then_some(()),
+        );
     }
 }

@@ -65,7 +65,12 @@ impl RecordStore for MemoryStore {
         let change = head::decide(state.heads.get(&key), &incoming);
         state.records.insert(
             id,
-            (record.to_wire(), header.kind.clone(), header.author, header.created_at),
+            (
+                record.to_wire(),
+                header.kind.clone(),
+                header.author,
+                header.created_at,
+            ),
         );
         let history = state.versions.entry(key.clone()).or_default();
         history.push(incoming);
@@ -98,7 +103,12 @@ impl RecordStore for MemoryStore {
     }
 
     fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError> {
-        Ok(self.lock().heads.iter().map(|(k, v)| (k.clone(), *v)).collect())
+        Ok(self
+            .lock()
+            .heads
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect())
     }
 
     fn ids_by_kind(&self, kind: &Kind) -> Result<Vec<RecordId>, StoreError> {

@@ -29,7 +29,9 @@ pub enum StoreError {
     #[error("the record store failed: {0}")]
     Engine(String),
     /// The store was written by a newer version of mosaico.
-    #[error("the store at {path} has schema version {found}, this mosaico understands up to {supported}: upgrade mosaico, or restore a backup made by this version")]
+    #[error(
+        "the store at {path} has schema version {found}, this mosaico understands up to {supported}: upgrade mosaico, or restore a backup made by this version"
+    )]
     NewerSchema {
         /// Where the store is.
         path: String,
@@ -39,10 +41,14 @@ pub enum StoreError {
         supported: u32,
     },
     /// A stored value does not decode: the store is damaged.
-    #[error("the store holds a damaged entry ({0}); restore from a backup or rebuild the data directory by catching up from peers")]
+    #[error(
+        "the store holds a damaged entry ({0}); restore from a backup or rebuild the data directory by catching up from peers"
+    )]
     Corrupt(String),
     /// The store is locked by another process.
-    #[error("the store at {0} is in use by another process (is a mosaico node already running on this data directory?)")]
+    #[error(
+        "the store at {0} is in use by another process (is a mosaico node already running on this data directory?)"
+    )]
     Locked(String),
 }
 

@@ -131,9 +131,9 @@ impl SledStore {
                     });
                 }
                 let current = match heads.get(&key)? {
-                    Some(bytes) => Some(
-                        decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?,
-                    ),
+                    Some(bytes) => {
+                        Some(decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?)
+                    }
                     None => None,
                 };
                 let change = head::decide(current.as_ref(), &incoming);
@@ -153,7 +153,11 @@ impl SledStore {
         })
     }
 
-    fn ids_with_prefix(&self, tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
+    fn ids_with_prefix(
+        &self,
+        tree: &sled::Tree,
+        prefix: &[u8],
+    ) -> Result<Vec<RecordId>, StoreError> {
         let mut ids = Vec::new();
         for entry in tree.scan_prefix(prefix).rev() {
             let (key, _) = entry.map_err(engine)?;
@@ -190,7 +194,11 @@ impl RecordStore for SledStore {
     }
 
     fn wire(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.records.get(id.as_bytes()).map_err(engine)?.map(|v| v.to_vec()))
+        Ok(self
+            .records
+            .get(id.as_bytes())
+            .map_err(engine)?
+            .map(|v| v.to_vec()))
     }
 
     fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {

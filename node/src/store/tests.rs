@@ -40,7 +40,10 @@ fn behaves(store: &dyn RecordStore) {
     assert_eq!(store.head(&key).expect("head").map(|h| h.id), Some(v2.id()));
     let again = store.insert(&v2).expect("insert");
     assert!(!again.new);
-    assert!(matches!(store.insert(&v3).expect("insert").change, HeadChange::Replaces { .. }));
+    assert!(matches!(
+        store.insert(&v3).expect("insert").change,
+        HeadChange::Replaces { .. }
+    ));
     store.insert(&other).expect("insert");
     let head = store.head(&key).expect("head").expect("has head");
     assert!(head.retracted && head.version == 3);
@@ -48,13 +51,28 @@ fn behaves(store: &dyn RecordStore) {
     assert!(!store.insert(&v1).expect("insert").new);
     assert_eq!(store.head(&key).expect("head"), Some(head));
 
-    let versions: Vec<u64> = store.versions(&key).expect("versions").iter().map(|v| v.version).collect();
-    assert_eq!(versions, vec![1, 2, 3], "history of exactly this slug, oldest first");
+    let versions: Vec<u64> = store
+        .versions(&key)
+        .expect("versions")
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(
+        versions,
+        vec![1, 2, 3],
+        "history of exactly this slug, oldest first"
+    );
     assert_eq!(store.len().expect("len"), 4);
     assert_eq!(store.heads().expect("heads").len(), 2);
     assert_eq!(store.ids_by_kind(&Kind::CaseStudy).expect("kind").len(), 4);
     assert!(store.ids_by_kind(&Kind::Solution).expect("kind").is_empty());
-    assert_eq!(store.ids_by_author(&emilia().public_key()).expect("author").first(), Some(&v3.id()));
+    assert_eq!(
+        store
+            .ids_by_author(&emilia().public_key())
+            .expect("author")
+            .first(),
+        Some(&v3.id())
+    );
     let items = store.reconciliation_items().expect("items");
     assert_eq!(items.len(), 4);
     assert!(items.windows(2).all(|w| w[0] <= w[1]));
@@ -62,8 +80,13 @@ fn behaves(store: &dyn RecordStore) {
     assert_eq!(back.id(), v2.id());
     assert_eq!(back.to_wire(), v2.to_wire());
 
-    store.put_token(&[9; 32], TokenRole::Publisher).expect("token");
-    assert_eq!(store.token_role(&[9; 32]).expect("role"), Some(TokenRole::Publisher));
+    store
+        .put_token(&[9; 32], TokenRole::Publisher)
+        .expect("token");
+    assert_eq!(
+        store.token_role(&[9; 32]).expect("role"),
+        Some(TokenRole::Publisher)
+    );
     assert!(store.remove_token(&[9; 32]).expect("revoke"));
     assert_eq!(store.token_role(&[9; 32]).expect("role"), None);
 }
@@ -92,7 +115,9 @@ fn sled_store_refuses_a_newer_schema() {
     let path = dir.path().join("store");
     {
         let store = SledStore::open(&path).expect("open");
-        store.set_meta("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes()).expect("meta");
+        store
+            .set_meta("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes())
+            .expect("meta");
     }
     let err = SledStore::open(&path).expect_err("newer schema");
     assert!(err.to_string().contains("upgrade mosaico"), "{err}");

@@ -13,6 +13,7 @@ pub mod head;
 pub mod iso3166;
 pub mod keys;
 pub mod record;
+pub mod replication;
 pub mod sync;
 pub mod trust;
 pub mod validate;

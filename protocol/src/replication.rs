@@ -1,0 +1,642 @@
+//! The replication core: when to catch up with which peer, and how one catch-up session runs.
+//!
+//! This is a sans-IO state machine. It never reads the clock, never awaits and never touches a
+//! socket or a store: the node's shell feeds it events (a peer connected, time passed, a response
+//! arrived, records were checked) and carries out the actions it returns (send this request,
+//! check these records, penalise that peer). The same code runs under the deterministic simulator
+//! in the tests, where many replicas exchange messages over a lossy virtual network.
+//!
+//! A [`Scheduler`] decides *when*: a round with each peer on connection and then every
+//! `resync_interval`, at most one round per peer and a bounded number at once, with backoff after
+//! failures and a cool-down for peers that misbehaved. A [`Session`] decides *what*: it runs
+//! range-based set reconciliation (negentropy) of record ids, then fetches the ids found missing in
+//! bounded batches, hands each answer to the shell to be checked exactly like gossip, and decides
+//! what the answer means for the peer (an unrequested or forged record ends the session and marks
+//! the peer as misbehaving).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use negentropy::{Id, Negentropy, NegentropyStorageVector};
+
+use crate::fields::Millis;
+use crate::keys::RecordId;
+use crate::sync::{MAX_FETCH_IDS, MAX_FRAME_BYTES, SyncRequest, SyncResponse};
+
+/// Tunable limits of replication, with the documented defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicationConfig {
+    /// Time between rounds with one peer (default 60 s).
+    pub resync_interval_ms: u64,
+    /// Rounds running at once across all peers (default 4).
+    pub max_concurrent_rounds: usize,
+    /// Reconciliation messages per round before the peer is judged endless (default 64).
+    pub max_reconcile_messages: usize,
+    /// Ids per fetch request (default 256, the wire limit).
+    pub fetch_batch: usize,
+    /// First wait after a failed round (default 2 s), doubling up to `resync_interval_ms`.
+    pub retry_initial_ms: u64,
+    /// How long a misbehaving peer is left alone (default 10 min).
+    pub misbehaviour_cooldown_ms: u64,
+    /// Passes over records deferred for a missing predecessor (default 8).
+    pub max_deferred_passes: usize,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        ReplicationConfig {
+            resync_interval_ms: 60_000,
+            max_concurrent_rounds: 4,
+            max_reconcile_messages: 64,
+            fetch_batch: MAX_FETCH_IDS,
+            retry_initial_ms: 2_000,
+            misbehaviour_cooldown_ms: 600_000,
+            max_deferred_passes: 8,
+        }
+    }
+}
+
+/// How a round ended, as the scheduler needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundResult {
+    /// Completed; this many records were stored.
+    Completed {
+        /// Records stored.
+        stored: u64,
+        /// Ids that were missing at the start.
+        missing: u64,
+    },
+    /// The network failed (timeout, disconnect): retry with backoff.
+    Failed,
+    /// The peer broke the protocol: leave it alone for a while.
+    Misbehaved,
+}
+
+/// What the scheduler knows about one peer, for status pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSyncState<P> {
+    /// The peer.
+    pub peer: P,
+    /// Whether it is connected.
+    pub connected: bool,
+    /// Whether a round is running.
+    pub running: bool,
+    /// When the last round completed.
+    pub last_completed_at: Option<Millis>,
+    /// Records stored in the last completed round.
+    pub last_stored: u64,
+    /// Records stored from this peer through catch-up, in all.
+    pub total_stored: u64,
+    /// Ids the last round found missing: how far behind this node was.
+    pub last_missing: u64,
+    /// Consecutive failed rounds.
+    pub failures: u32,
+    /// Not before this time.
+    pub next_due_at: Millis,
+}
+
+/// Decides when to run a round with which peer.
+#[derive(Debug, Clone)]
+pub struct Scheduler<P: Ord + Clone> {
+    config: ReplicationConfig,
+    peers: BTreeMap<P, PeerSyncState<P>>,
+}
+
+impl<P: Ord + Clone> Scheduler<P> {
+    /// A scheduler with `config`.
+    pub fn new(config: ReplicationConfig) -> Self {
+        Scheduler {
+            config,
+            peers: BTreeMap::new(),
+        }
+    }
+
+    /// A peer connected: it is due for a round now (unless it is cooling down).
+    pub fn connected(&mut self, peer: P, now: Millis) {
+        let state = self
+            .peers
+            .entry(peer.clone())
+            .or_insert_with(|| PeerSyncState {
+                peer,
+                connected: false,
+                running: false,
+                last_completed_at: None,
+                last_stored: 0,
+                total_stored: 0,
+                last_missing: 0,
+                failures: 0,
+                next_due_at: now,
+            });
+        state.connected = true;
+        if state.failures == 0 || state.next_due_at <= now {
+            state.next_due_at = state.next_due_at.min(now);
+        }
+    }
+
+    /// A peer disconnected: no new rounds with it until it is back.
+    pub fn disconnected(&mut self, peer: &P) {
+        if let Some(state) = self.peers.get_mut(peer) {
+            state.connected = false;
+        }
+    }
+
+    /// Asks for a round with `peer` now (a gossip message hinted that we are behind).
+    pub fn request_round(&mut self, peer: &P, now: Millis) {
+        if let Some(state) = self.peers.get_mut(peer)
+            && state.failures == 0
+        {
+            state.next_due_at = state.next_due_at.min(now);
+        }
+    }
+
+    /// The rounds to start at `now`: due, connected, idle peers, oldest due first, within the
+    /// concurrency bound. The returned peers are marked running.
+    pub fn due(&mut self, now: Millis) -> Vec<P> {
+        let running = self.peers.values().filter(|s| s.running).count();
+        let free = self.config.max_concurrent_rounds.saturating_sub(running);
+        let mut due: Vec<(Millis, P)> = self
+            .peers
+            .values()
+            .filter(|s| s.connected && !s.running && s.next_due_at <= now)
+            .map(|s| (s.next_due_at, s.peer.clone()))
+            .collect();
+        due.sort();
+        due.truncate(free);
+        for (_, peer) in &due {
+            if let Some(state) = self.peers.get_mut(peer) {
+                state.running = true;
+            }
+        }
+        due.into_iter().map(|(_, peer)| peer).collect()
+    }
+
+    /// A round ended.
+    pub fn finished(&mut self, peer: &P, now: Millis, result: RoundResult) {
+        let config = self.config;
+        let Some(state) = self.peers.get_mut(peer) else {
+            return;
+        };
+        state.running = false;
+        match result {
+            RoundResult::Completed { stored, missing } => {
+                state.failures = 0;
+                state.last_completed_at = Some(now);
+                state.last_stored = stored;
+                state.last_missing = missing;
+                state.total_stored += stored;
+                state.next_due_at = now + config.resync_interval_ms;
+            }
+            RoundResult::Failed => {
+                state.failures = state.failures.saturating_add(1);
+                let backoff = config
+                    .retry_initial_ms
+                    .saturating_mul(1 << state.failures.min(16).saturating_sub(1))
+                    .min(config.resync_interval_ms);
+                state.next_due_at = now + backoff;
+            }
+            RoundResult::Misbehaved => {
+                state.failures = state.failures.saturating_add(1);
+                state.next_due_at = now + config.misbehaviour_cooldown_ms;
+            }
+        }
+    }
+
+    /// What is known about every peer.
+    pub fn peers(&self) -> impl Iterator<Item = &PeerSyncState<P>> {
+        self.peers.values()
+    }
+}
+
+/// How one fetched record fared in the shell's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// Stored.
+    Stored(RecordId),
+    /// Already held.
+    Known(RecordId),
+    /// Valid but waiting for a predecessor (a membership version): keep the bytes, retry later.
+    Deferred(RecordId),
+    /// Fails the checks a conforming peer would have applied: the peer misbehaved.
+    Invalid,
+    /// Our own failure (store error): not the peer's fault; the session stops.
+    LocalFailure,
+}
+
+/// What the shell must do next for a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send this request to the peer and feed the response to [`Session::on_response`].
+    Send(SyncRequest),
+    /// Check these records (wire bytes) exactly like gossip, then call [`Session::on_checked`]
+    /// with one result per record, in order.
+    Check(Vec<Vec<u8>>),
+    /// Done.
+    Done(SessionReport),
+    /// The peer broke the protocol; the reason is for logs. Penalise it.
+    Misbehaved(String),
+    /// The session cannot go on for a reason that is not the peer's fault.
+    Failed(String),
+}
+
+/// What a session achieved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionReport {
+    /// Ids we lacked.
+    pub missing: u64,
+    /// Records stored.
+    pub stored: u64,
+    /// Reconciliation messages exchanged.
+    pub reconcile_messages: u64,
+    /// Fetch requests sent.
+    pub fetches: u64,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Reconciling,
+    Fetching { asked: Vec<RecordId> },
+    Retrying,
+    Finished,
+}
+
+/// One catch-up session with one peer, initiated by this node.
+#[derive(Debug)]
+pub struct Session {
+    config: ReplicationConfig,
+    negentropy: Negentropy<'static, NegentropyStorageVector>,
+    phase: Phase,
+    need: BTreeSet<RecordId>,
+    deferred: Vec<(RecordId, Vec<u8>)>,
+    deferred_passes: usize,
+    report: SessionReport,
+}
+
+fn storage(items: &[(Millis, RecordId)]) -> Result<NegentropyStorageVector, String> {
+    let mut storage = NegentropyStorageVector::with_capacity(items.len());
+    for (time, id) in items {
+        storage
+            .insert(*time, Id::from_byte_array(*id.as_bytes()))
+            .map_err(|e| e.to_string())?;
+    }
+    storage.seal().map_err(|e| e.to_string())?;
+    Ok(storage)
+}
+
+/// Answers a peer's reconciliation frame from our set of (creation time, id) pairs.
+pub fn respond_to_reconcile(items: &[(Millis, RecordId)], frame: &[u8]) -> Result<Vec<u8>, String> {
+    let mut negentropy =
+        Negentropy::owned(storage(items)?, MAX_FRAME_BYTES as u64).map_err(|e| e.to_string())?;
+    negentropy.reconcile(frame).map_err(|e| e.to_string())
+}
+
+impl Session {
+    /// Starts a session over our set of (creation time, id) pairs; returns the first step.
+    pub fn start(config: ReplicationConfig, items: &[(Millis, RecordId)]) -> (Self, Step) {
+        let negentropy = storage(items)
+            .and_then(|s| Negentropy::owned(s, MAX_FRAME_BYTES as u64).map_err(|e| e.to_string()));
+        let mut negentropy = match negentropy {
+            Ok(n) => n,
+            Err(e) => {
+                return (
+                    Self::finished(config),
+                    Step::Failed(format!("cannot index our records: {e}")),
+                );
+            }
+        };
+        let step = match negentropy.initiate() {
+            Ok(frame) => Step::Send(SyncRequest::Reconcile { frame }),
+            Err(e) => Step::Failed(e.to_string()),
+        };
+        let session = Session {
+            config,
+            negentropy,
+            phase: Phase::Reconciling,
+            need: BTreeSet::new(),
+            deferred: Vec::new(),
+            deferred_passes: 0,
+            report: SessionReport::default(),
+        };
+        (session, step)
+    }
+
+    fn finished(config: ReplicationConfig) -> Self {
+        // Cannot fail: an empty sealed storage with the default frame limit.
+        let negentropy =
+            Negentropy::owned(NegentropyStorageVector::new(), 0).unwrap_or_else(|_| {
+                unreachable!("a frame limit of 0 means unlimited and is always accepted")
+            });
+        Session {
+            config,
+            negentropy,
+            phase: Phase::Finished,
+            need: BTreeSet::new(),
+            deferred: Vec::new(),
+            deferred_passes: 0,
+            report: SessionReport::default(),
+        }
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> SessionReport {
+        self.report
+    }
+
+    /// Feeds the peer's response bytes.
+    pub fn on_response(&mut self, bytes: &[u8]) -> Step {
+        let response = match SyncResponse::decode(bytes) {
+            Ok(response) => response,
+            Err(e) => return self.fail_peer(format!("undecodable response: {e}")),
+        };
+        match (&self.phase, response) {
+            (_, SyncResponse::Refused { reason }) => {
+                self.phase = Phase::Finished;
+                Step::Failed(format!("peer refused: {reason}"))
+            }
+            (Phase::Reconciling, SyncResponse::Reconcile { frame }) => self.on_frame(&frame),
+            (Phase::Fetching { .. }, SyncResponse::Records { records }) => self.on_records(records),
+            (_, other) => self.fail_peer(format!("unexpected {} in this phase", describe(&other))),
+        }
+    }
+
+    fn on_frame(&mut self, frame: &[u8]) -> Step {
+        self.report.reconcile_messages += 1;
+        if self.report.reconcile_messages as usize > self.config.max_reconcile_messages {
+            return self.fail_peer(format!(
+                "reconciliation did not finish in {} messages",
+                self.config.max_reconcile_messages
+            ));
+        }
+        let mut have = Vec::new();
+        let mut need = Vec::new();
+        match self
+            .negentropy
+            .reconcile_with_ids(frame, &mut have, &mut need)
+        {
+            Err(e) => self.fail_peer(format!("bad reconciliation frame: {e}")),
+            Ok(next) => {
+                self.need
+                    .extend(need.into_iter().map(|id| RecordId(id.to_bytes())));
+                match next {
+                    Some(frame) => Step::Send(SyncRequest::Reconcile { frame }),
+                    None => {
+                        self.report.missing = self.need.len() as u64;
+                        self.next_fetch()
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_fetch(&mut self) -> Step {
+        let batch: Vec<RecordId> = self
+            .need
+            .iter()
+            .take(self.config.fetch_batch)
+            .copied()
+            .collect();
+        if batch.is_empty() {
+            return self.retry_deferred();
+        }
+        self.report.fetches += 1;
+        self.phase = Phase::Fetching {
+            asked: batch.clone(),
+        };
+        Step::Send(SyncRequest::Fetch { ids: batch })
+    }
+
+    fn on_records(&mut self, records: Vec<Vec<u8>>) -> Step {
+        if records.is_empty() {
+            // The peer no longer holds what it announced (it may have been pruned by a restart
+            // from backup): end here; the next round starts afresh.
+            self.need.clear();
+            return self.retry_deferred();
+        }
+        Step::Check(records)
+    }
+
+    /// Feeds the shell's verdicts on the records of the last [`Step::Check`], with their bytes.
+    pub fn on_checked(&mut self, results: Vec<(Checked, Vec<u8>)>) -> Step {
+        let retrying = matches!(self.phase, Phase::Retrying);
+        let asked: BTreeSet<RecordId> = match &self.phase {
+            Phase::Fetching { asked } => asked.iter().copied().collect(),
+            Phase::Retrying => self.deferred.iter().map(|(id, _)| *id).collect(),
+            _ => return self.fail_peer("records checked outside a fetch".into()),
+        };
+        if retrying {
+            self.deferred.clear();
+        }
+        let mut served = BTreeSet::new();
+        for (checked, bytes) in results {
+            let id = match checked {
+                Checked::Invalid => {
+                    return self.fail_peer("sent a record that fails the checks".into());
+                }
+                Checked::LocalFailure => {
+                    self.phase = Phase::Finished;
+                    return Step::Failed("our store failed while checking records".into());
+                }
+                Checked::Stored(id) | Checked::Known(id) | Checked::Deferred(id) => id,
+            };
+            if !asked.contains(&id) || !served.insert(id) {
+                return self.fail_peer(format!("sent record {id}, which was not asked for"));
+            }
+            match checked {
+                Checked::Stored(_) => self.report.stored += 1,
+                Checked::Deferred(_) => self.deferred.push((id, bytes)),
+                _ => {}
+            }
+            self.need.remove(&id);
+        }
+        if retrying {
+            return self.retry_deferred();
+        }
+        self.next_fetch()
+    }
+
+    fn retry_deferred(&mut self) -> Step {
+        if self.deferred.is_empty() || self.deferred_passes >= self.config.max_deferred_passes {
+            self.phase = Phase::Finished;
+            return Step::Done(self.report);
+        }
+        self.deferred_passes += 1;
+        self.phase = Phase::Retrying;
+        Step::Check(
+            self.deferred
+                .iter()
+                .map(|(_, bytes)| bytes.clone())
+                .collect(),
+        )
+    }
+
+    fn fail_peer(&mut self, reason: String) -> Step {
+        self.phase = Phase::Finished;
+        Step::Misbehaved(reason)
+    }
+}
+
+fn describe(response: &SyncResponse) -> &'static str {
+    match response {
+        SyncResponse::Reconcile { .. } => "reconciliation frame",
+        SyncResponse::Records { .. } => "records",
+        SyncResponse::Refused { .. } => "refusal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> RecordId {
+        RecordId([n; 32])
+    }
+
+    #[test]
+    fn scheduler_runs_one_round_per_peer_within_the_bound_and_backs_off() {
+        let config = ReplicationConfig {
+            max_concurrent_rounds: 2,
+            ..ReplicationConfig::default()
+        };
+        let mut scheduler = Scheduler::new(config);
+        for peer in ["emilia", "flanders", "catalonia"] {
+            scheduler.connected(peer, 0);
+        }
+        // Due peers are taken oldest first, then by name.
+        assert_eq!(
+            scheduler.due(0),
+            vec!["catalonia", "emilia"],
+            "bounded to two"
+        );
+        assert!(scheduler.due(0).is_empty(), "no third round while two run");
+        scheduler.finished(
+            &"catalonia",
+            10,
+            RoundResult::Completed {
+                stored: 3,
+                missing: 3,
+            },
+        );
+        assert_eq!(scheduler.due(10), vec!["flanders"]);
+        scheduler.finished(&"emilia", 20, RoundResult::Failed);
+        assert!(
+            scheduler.due(20 + 1_999).is_empty(),
+            "backoff of 2 s after a failure"
+        );
+        assert_eq!(scheduler.due(20 + 2_000), vec!["emilia"]);
+        scheduler.finished(&"flanders", 30, RoundResult::Misbehaved);
+        scheduler.finished(
+            &"emilia",
+            30,
+            RoundResult::Completed {
+                stored: 0,
+                missing: 0,
+            },
+        );
+        scheduler.disconnected(&"catalonia");
+        assert_eq!(
+            scheduler.due(30 + 60_000),
+            vec!["emilia"],
+            "misbehaving and gone peers wait"
+        );
+        let catalonia = scheduler
+            .peers()
+            .find(|s| s.peer == "catalonia")
+            .expect("known");
+        assert_eq!(
+            (
+                catalonia.last_stored,
+                catalonia.total_stored,
+                catalonia.last_missing
+            ),
+            (3, 3, 3)
+        );
+    }
+
+    /// Runs a session against a responder holding `theirs`, checking every record as stored.
+    fn run(
+        ours: &[(Millis, RecordId)],
+        theirs: &[(Millis, RecordId)],
+    ) -> (SessionReport, Vec<RecordId>) {
+        let (mut session, mut step) = Session::start(ReplicationConfig::default(), ours);
+        let mut fetched = Vec::new();
+        loop {
+            step = match step {
+                Step::Send(SyncRequest::Reconcile { frame }) => {
+                    let answer = respond_to_reconcile(theirs, &frame).expect("responder");
+                    session.on_response(&SyncResponse::Reconcile { frame: answer }.encode())
+                }
+                Step::Send(SyncRequest::Fetch { ids }) => {
+                    let records = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+                    session.on_response(&SyncResponse::Records { records }.encode())
+                }
+                Step::Check(records) => {
+                    let results = records
+                        .into_iter()
+                        .map(|bytes| {
+                            let mut id = [0u8; 32];
+                            id.copy_from_slice(&bytes);
+                            fetched.push(RecordId(id));
+                            (Checked::Stored(RecordId(id)), bytes)
+                        })
+                        .collect();
+                    session.on_checked(results)
+                }
+                Step::Done(report) => return (report, fetched),
+                other => panic!("unexpected step {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn session_fetches_exactly_what_is_missing() {
+        let theirs: Vec<(Millis, RecordId)> = (1..=200).map(|n| (n as u64, id(n))).collect();
+        let ours: Vec<(Millis, RecordId)> =
+            theirs.iter().copied().filter(|(t, _)| t % 3 != 0).collect();
+        let (report, mut fetched) = run(&ours, &theirs);
+        fetched.sort();
+        let expected: Vec<RecordId> = theirs
+            .iter()
+            .filter(|(t, _)| t % 3 == 0)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(fetched, expected);
+        assert_eq!(report.missing, expected.len() as u64);
+        assert_eq!(report.stored, expected.len() as u64);
+        let (report, fetched) = run(&theirs, &theirs);
+        assert_eq!(
+            (report.missing, fetched.len()),
+            (0, 0),
+            "nothing to do when in step"
+        );
+    }
+
+    #[test]
+    fn unrequested_or_invalid_records_mean_misbehaviour() {
+        let theirs = vec![(1, id(1)), (2, id(2))];
+        let (mut session, step) = Session::start(ReplicationConfig::default(), &[]);
+        let Step::Send(SyncRequest::Reconcile { frame }) = step else {
+            panic!("reconcile first")
+        };
+        let answer = respond_to_reconcile(&theirs, &frame).expect("responder");
+        let step = session.on_response(&SyncResponse::Reconcile { frame: answer }.encode());
+        assert!(matches!(step, Step::Send(SyncRequest::Fetch { .. })));
+        let step = session.on_response(
+            &SyncResponse::Records {
+                records: vec![vec![9; 32]],
+            }
+            .encode(),
+        );
+        let Step::Check(records) = step else {
+            panic!("check")
+        };
+        let step = session.on_checked(vec![(Checked::Stored(id(9)), records[0].clone())]);
+        assert!(matches!(step, Step::Misbehaved(reason) if reason.contains("not asked for")));
+
+        let (mut session, _) = Session::start(ReplicationConfig::default(), &[]);
+        assert!(matches!(
+            session.on_response(b"garbage"),
+            Step::Misbehaved(_)
+        ));
+        let (mut session, _) = Session::start(ReplicationConfig::default(), &[]);
+        let step = session.on_response(&SyncResponse::Records { records: vec![] }.encode());
+        assert!(matches!(step, Step::Misbehaved(reason) if reason.contains("unexpected records")));
+    }
+}

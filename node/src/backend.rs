@@ -253,7 +253,16 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
             store_bytes: store.size_on_disk(),
             uptime_secs: self.node.uptime().as_secs(),
             ready: self.node.is_ready(),
-            sync: Vec::<PeerSyncView>::new(),
+            sync: self
+                .node
+                .sync_status()
+                .into_iter()
+                .map(|s| PeerSyncView {
+                    peer_id: s.peer.to_string(),
+                    last_sync_at: s.last_completed_at,
+                    last_fetched: s.last_completed_at.map(|_| s.last_stored),
+                })
+                .collect(),
         }
     }
 

@@ -144,25 +144,24 @@ impl NodeMetrics {
             .inc();
     }
 
-    /// Counts a completed catch-up round.
-    pub fn record_sync(&self, report: &crate::sync::RoundReport) {
-        self.sync
-            .rounds
-            .get_or_create(&RoundLabels {
-                result: "completed",
-            })
-            .inc();
-        self.sync.bytes_in.inc_by(report.bytes_in as u64);
-        self.sync.bytes_out.inc_by(report.bytes_out as u64);
-        self.sync.records.inc_by(report.stored as u64);
-    }
-
-    /// Counts a failed catch-up round.
-    pub fn record_sync_failure(&self, result: &'static str) {
-        self.sync
-            .rounds
-            .get_or_create(&RoundLabels { result })
-            .inc();
+    /// Counts a catch-up round.
+    pub fn record_sync(
+        &self,
+        result: &mosaico_protocol::replication::RoundResult,
+        report: &mosaico_protocol::replication::SessionReport,
+        bytes_in: usize,
+        bytes_out: usize,
+    ) {
+        use mosaico_protocol::replication::RoundResult;
+        let result = match result {
+            RoundResult::Completed { .. } => "completed",
+            RoundResult::Failed => "failed",
+            RoundResult::Misbehaved => "misbehaved",
+        };
+        self.sync.rounds.get_or_create(&RoundLabels { result }).inc();
+        self.sync.bytes_in.inc_by(bytes_in as u64);
+        self.sync.bytes_out.inc_by(bytes_out as u64);
+        self.sync.records.inc_by(report.stored);
     }
 
     /// How many records reached this node with this origin and outcome.

@@ -108,7 +108,7 @@ struct Inner<S: RecordStore> {
     ready: AtomicBool,
     /// Local publishes are serialised so two concurrent edits cannot both take version n+1.
     publishing: tokio::sync::Mutex<()>,
-    rounds: crate::sync::RoundSlots,
+    sync_status: std::sync::Mutex<crate::sync::SyncStatus>,
 }
 
 impl<S: RecordStore> Node<S> {
@@ -132,7 +132,7 @@ impl<S: RecordStore> Node<S> {
                 started: Instant::now(),
                 ready: AtomicBool::new(false),
                 publishing: tokio::sync::Mutex::new(()),
-                rounds: crate::sync::RoundSlots::default(),
+                sync_status: std::sync::Mutex::new(Vec::new()),
             }),
         }
     }
@@ -173,9 +173,13 @@ impl<S: RecordStore> Node<S> {
     pub fn set_ready(&self, ready: bool) {
         self.inner.ready.store(ready, Ordering::Relaxed);
     }
-    /// The catch-up rounds running.
-    pub fn round_slots(&self) -> &crate::sync::RoundSlots {
-        &self.inner.rounds
+    /// Per-peer catch-up state, as last published by the replication task.
+    pub fn sync_status(&self) -> crate::sync::SyncStatus {
+        self.inner.sync_status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    /// Replaces the per-peer catch-up state.
+    pub fn set_sync_status(&self, status: crate::sync::SyncStatus) {
+        *self.inner.sync_status.lock().unwrap_or_else(|e| e.into_inner()) = status;
     }
     /// Live record events.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {

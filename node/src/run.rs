@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use libp2p::Multiaddr;
 use mosaico_protocol::RecordId;
+use mosaico_protocol::replication::ReplicationConfig;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::backend::NodeBackend;
@@ -23,6 +24,7 @@ use crate::metrics::MetricsBuilder;
 use crate::network::{self, NetworkConfig, NetworkEvent};
 use crate::node::{Node, now_millis};
 use crate::store::{RecordStore, SledStore};
+use crate::sync::ReplicationEvent;
 
 /// Gossip messages validated at once; beyond this the network's event channel fills and gossip
 /// backs off, instead of the node queueing without bound.
@@ -93,10 +95,17 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
             })
             .await
     });
+    let replication_config = ReplicationConfig {
+        resync_interval_ms: options.sync_interval.as_millis() as u64,
+        ..ReplicationConfig::default()
+    };
+    let (replication, replication_task) =
+        crate::sync::spawn_replication(node.clone(), replication_config, stop_signal.clone());
     let validations = Arc::new(Semaphore::new(MAX_INFLIGHT_VALIDATIONS));
     let events_task = tokio::spawn(event_loop(
         node.clone(),
         events,
+        replication,
         Arc::clone(&validations),
         stop_signal,
     ));
@@ -122,6 +131,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
     let _ = events_task.await;
+    let _ = replication_task.await;
     // Every validation holds a permit until its write is done: taking them all means none is left.
     let _drained = validations
         .acquire_many(MAX_INFLIGHT_VALIDATIONS as u32)
@@ -162,6 +172,7 @@ fn bind_federation(
 async fn event_loop<S: RecordStore>(
     node: Node<S>,
     mut events: mpsc::Receiver<NetworkEvent>,
+    replication: mpsc::Sender<ReplicationEvent>,
     validations: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -215,13 +226,14 @@ async fn event_loop<S: RecordStore>(
             }
             NetworkEvent::PeerConnected { peer, addr } => {
                 tracing::info!(%peer, %addr, "peer connected");
-                crate::sync::spawn_round(node.clone(), peer);
+                let _ = replication.send(ReplicationEvent::Connected(peer)).await;
             }
             NetworkEvent::ResyncDue { peer } => {
-                crate::sync::spawn_round(node.clone(), peer);
+                let _ = replication.send(ReplicationEvent::RoundWanted(peer)).await;
             }
             NetworkEvent::PeerDisconnected { peer } => {
                 tracing::info!(%peer, "peer disconnected");
+                let _ = replication.send(ReplicationEvent::Disconnected(peer)).await;
             }
             NetworkEvent::ListenAddr(addr) => {
                 tracing::info!(%addr, "listening for peers");

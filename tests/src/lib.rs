@@ -93,6 +93,8 @@ pub struct Region {
     pub http_port: u16,
     /// Peers it is configured with.
     pub peers: Vec<String>,
+    /// Whether the node logs JSON lines (benchmarks parse them) rather than human text.
+    pub json_logs: bool,
     child: Option<Child>,
     log: PathBuf,
     http: reqwest::blocking::Client,
@@ -120,6 +122,7 @@ impl Region {
             p2p_port: free_port(),
             http_port: free_port(),
             peers: Vec::new(),
+            json_logs: false,
             child: None,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -174,6 +177,7 @@ impl Region {
             .args(["--http", &format!("127.0.0.1:{}", self.http_port)])
             .args(["--sync-interval", "2"])
             .env("MOSAICO_LOG", "info")
+            .args(["--log-format", if self.json_logs { "json" } else { "human" }])
             .env_remove("MOSAICO_DATA")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
@@ -234,6 +238,11 @@ impl Region {
         self.child
             .as_mut()
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The node's whole log.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The last lines of the node's log.

@@ -95,6 +95,10 @@ pub struct Region {
     pub peers: Vec<String>,
     /// Whether the node logs JSON lines (benchmarks parse them) rather than human text.
     pub json_logs: bool,
+    /// The network namespace the node runs in (None: the test's own, on loopback).
+    pub netns: Option<String>,
+    /// The address its libp2p listener binds.
+    pub listen_ip: String,
     child: Option<Child>,
     log: PathBuf,
     http: reqwest::blocking::Client,
@@ -123,6 +127,8 @@ impl Region {
             http_port: free_port(),
             peers: Vec::new(),
             json_logs: false,
+            netns: None,
+            listen_ip: "127.0.0.1".to_owned(),
             child: None,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -138,7 +144,7 @@ impl Region {
 
     /// Its libp2p address.
     pub fn multiaddr(&self) -> String {
-        format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port)
+        format!("/ip4/{}/tcp/{}", self.listen_ip, self.p2p_port)
     }
 
     /// Its HTTP base URL.
@@ -169,7 +175,7 @@ impl Region {
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let mut command = Command::new(mosaico_bin());
+        let mut command = self.command();
         command
             .args(["run", "--data", self.data_arg()])
             .args(["--federation", federation.to_str().expect("utf-8 path")])
@@ -177,7 +183,10 @@ impl Region {
             .args(["--http", &format!("127.0.0.1:{}", self.http_port)])
             .args(["--sync-interval", "2"])
             .env("MOSAICO_LOG", "info")
-            .args(["--log-format", if self.json_logs { "json" } else { "human" }])
+            .args([
+                "--log-format",
+                if self.json_logs { "json" } else { "human" },
+            ])
             .env_remove("MOSAICO_DATA")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
@@ -196,14 +205,38 @@ impl Region {
                     self.log_tail()
                 );
             }
-            let ok = self
-                .http
-                .get(self.url("/readyz"))
-                .send()
-                .map(|r| r.status().is_success())
-                .unwrap_or(false);
-            ok.then_some(())
+            (self.get("/readyz").0 == 200).then_some(())
         });
+    }
+
+    /// A command running `mosaico` where the node runs (inside its namespace, if any).
+    fn command(&self) -> Command {
+        match &self.netns {
+            None => Command::new(mosaico_bin()),
+            Some(ns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", ns]).arg(mosaico_bin());
+                command
+            }
+        }
+    }
+
+    /// Runs `mosaico ARGS…` beside the node (the CLI reaches the node's loopback HTTP address, so
+    /// it must run in the same namespace) and asserts success.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = self
+            .command()
+            .args(args)
+            .env_remove("MOSAICO_DATA")
+            .output()
+            .expect("run mosaico");
+        assert!(
+            output.status.success(),
+            "mosaico {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Stops the node with SIGTERM and waits for it to exit cleanly.
@@ -254,6 +287,32 @@ impl Region {
 
     /// GET a JSON document; returns the status and the body.
     pub fn get(&self, path: &str) -> (u16, Value) {
+        if let Some(ns) = &self.netns {
+            // The node's HTTP address is loopback inside its namespace: ask from there.
+            let output = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    ns,
+                    "curl",
+                    "-s",
+                    "-m",
+                    "10",
+                    "-w",
+                    "\n%{http_code}",
+                    &self.url(path),
+                ])
+                .output();
+            let Ok(output) = output else {
+                return (0, Value::Null);
+            };
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+            return (
+                code.trim().parse().unwrap_or(0),
+                serde_json::from_str(body).unwrap_or(Value::Null),
+            );
+        }
         match self.http.get(self.url(path)).send() {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -396,4 +455,68 @@ pub fn publish_file(region: &Region, file: &Path) -> String {
         .filter(|id| id.len() == 64)
         .unwrap_or_else(|| panic!("publish printed no id: {out}"))
         .to_owned()
+}
+
+/// A network namespace the test created, deleted when dropped. Tests that cut links between
+/// nodes run them in namespaces joined by veth pairs, so no traffic leaves the machine.
+#[derive(Debug)]
+pub struct Netns {
+    /// Its name.
+    pub name: String,
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip")
+        .args(args)
+        .status()
+        .expect("run ip (iproute2)");
+    assert!(
+        status.success(),
+        "ip {args:?} failed (these tests need root and iproute2)"
+    );
+}
+
+impl Netns {
+    /// Creates a namespace with its loopback up.
+    pub fn create(name: &str) -> Self {
+        let _ = Command::new("ip").args(["netns", "del", name]).status();
+        ip(&["netns", "add", name]);
+        ip(&["-n", name, "link", "set", "lo", "up"]);
+        Netns {
+            name: name.to_owned(),
+        }
+    }
+
+    /// Joins two namespaces with a veth pair: `a_dev` with `a_addr` (CIDR) in `a`, `b_dev` with
+    /// `b_addr` in `b`.
+    pub fn link(a: &Netns, a_dev: &str, a_addr: &str, b: &Netns, b_dev: &str, b_addr: &str) {
+        ip(&[
+            "link", "add", a_dev, "netns", &a.name, "type", "veth", "peer", "name", b_dev, "netns",
+            &b.name,
+        ]);
+        ip(&["-n", &a.name, "addr", "add", a_addr, "dev", a_dev]);
+        ip(&["-n", &b.name, "addr", "add", b_addr, "dev", b_dev]);
+        ip(&["-n", &a.name, "link", "set", a_dev, "up"]);
+        ip(&["-n", &b.name, "link", "set", b_dev, "up"]);
+    }
+
+    /// Takes an interface of this namespace down or up.
+    pub fn set_link(&self, dev: &str, up: bool) {
+        ip(&[
+            "-n",
+            &self.name,
+            "link",
+            "set",
+            dev,
+            if up { "up" } else { "down" },
+        ]);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
 }

@@ -1,11 +1,10 @@
-//! The node's side of the HTTP contract: `mosaico_web::Backend` over the store, the trust state
-//! and the network handle.
+//! The node's side of the HTTP contract: `mosaico_web::Backend` over the store, the search index,
+//! the trust state and the network handle.
 //!
-//! Listing scans the heads in the store and filters them in memory. That is exact (facets are
-//! counted over the whole result) and fast enough for thousands of records; a derived full-text
-//! index takes over for the federation-sized catalogue (see docs/architecture.md).
+//! Listing asks the search index (see `crate::search`) for one page of ids, the total and exact
+//! facet counts, then reads the page's records from the store, which stays the source of truth.
 
-use std::cmp::Ordering;
+use std::sync::Arc;
 
 use mosaico_protocol::trust::Authority;
 use mosaico_protocol::{LogicalKey, Record, RecordId, Unverified, Verified};
@@ -13,31 +12,35 @@ use mosaico_web::backend::{BackendError, PublishError, Published, Role};
 use mosaico_web::views::{
     MembersView, PeerSyncView, PeerView, RecordPage, RecordSummary, StatusView,
 };
-use mosaico_web::{Backend, Cursor, Facets, RecordQuery, Sort};
+use mosaico_web::{Backend, Cursor, LiveEvent, RecordQuery};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::datadir::token_hash;
 use crate::ingest::IngestError;
-use crate::node::{Node, PublishFailure};
+use crate::node::{Node, NodeEvent, PublishFailure};
+use crate::search::{SearchError, SearchIndex};
 use crate::store::{RecordStore, StoreError, TokenRole};
 
 /// The HTTP backend of a running node.
 #[derive(Debug)]
 pub struct NodeBackend<S: RecordStore> {
     node: Node<S>,
+    search: Arc<SearchIndex>,
 }
 
 impl<S: RecordStore> Clone for NodeBackend<S> {
     fn clone(&self) -> Self {
         NodeBackend {
             node: self.node.clone(),
+            search: Arc::clone(&self.search),
         }
     }
 }
 
 impl<S: RecordStore> NodeBackend<S> {
-    /// The backend of `node`.
-    pub fn new(node: Node<S>) -> Self {
-        NodeBackend { node }
+    /// The backend of `node`, searching `search` (kept in step by `search::indexer`).
+    pub fn new(node: Node<S>, search: Arc<SearchIndex>) -> Self {
+        NodeBackend { node, search }
     }
 
     fn load(&self, id: &RecordId) -> Result<Option<Record<Verified>>, BackendError> {
@@ -70,131 +73,41 @@ fn publish_error(failure: PublishFailure) -> PublishError {
     }
 }
 
-/// Whether `record` matches every filter of `query` except the text.
-fn matches_filters(record: &Record<Verified>, query: &RecordQuery) -> bool {
-    let header = record.header();
-    let body = record.body();
-    query.kind.as_ref().is_none_or(|k| *k == header.kind)
-        && query.theme.as_ref().is_none_or(|t| body.themes.contains(t))
-        && query
-            .technology
-            .as_ref()
-            .is_none_or(|t| body.technologies.iter().any(|x| x.eq_ignore_ascii_case(t)))
-        && query
-            .country
-            .as_ref()
-            .is_none_or(|c| body.country.as_deref() == Some(c.as_str()))
-        && query.nuts.as_ref().is_none_or(|n| {
-            body.nuts
-                .as_deref()
-                .is_some_and(|x| x.starts_with(n.as_str()))
-        })
-        && query
-            .status
-            .as_ref()
-            .is_none_or(|s| body.status.as_ref() == Some(s))
-        && query.author.as_ref().is_none_or(|a| *a == header.author)
-        && query.updated_since.is_none_or(|t| header.created_at >= t)
-        && query.lang.as_ref().is_none_or(|l| {
-            body.title
-                .keys()
-                .chain(body.summary.keys())
-                .any(|k| k.split('-').next() == l.split('-').next())
-        })
-}
-
-/// How well `record` matches the words of `q` (0: not at all). Every word must occur somewhere;
-/// title matches weigh more than other text. Case-insensitive substring matching.
-fn text_score(record: &Record<Verified>, q: &str) -> u32 {
-    let body = record.body();
-    let lower = |s: &str| s.to_lowercase();
-    let titles: Vec<String> = body.title.values().map(|s| lower(s)).collect();
-    let mut rest: Vec<String> = body
-        .summary
-        .values()
-        .chain(body.description.values())
-        .map(|s| lower(s))
-        .collect();
-    rest.extend(body.tags.iter().chain(&body.technologies).map(|s| lower(s)));
-    rest.extend(body.organisation.iter().map(|s| lower(s)));
-    let mut score = 0;
-    for word in q.split_whitespace().map(lower) {
-        let in_title = titles.iter().any(|t| t.contains(&word));
-        let elsewhere = rest.iter().any(|t| t.contains(&word));
-        if !in_title && !elsewhere {
-            return 0;
-        }
-        score += if in_title { 3 } else { 1 };
-    }
-    score.max(1)
-}
-
-/// The sort key written into cursors: fixed width so string order is the sort order.
-fn sort_key(sort: Sort, summary: &RecordSummary, score: u32) -> String {
-    match sort {
-        Sort::Relevance => format!(
-            "{:010}:{:020}",
-            u32::MAX - score,
-            u64::MAX - summary.created_at
-        ),
-        Sort::Newest => format!("{:020}", u64::MAX - summary.created_at),
-        Sort::Title => summary.title.clone().unwrap_or_default().to_lowercase(),
+fn search_error(error: SearchError) -> BackendError {
+    match error {
+        SearchError::BadCursor(why) => BackendError::BadCursor(why),
+        other => BackendError::Internal(other.to_string()),
     }
 }
 
 impl<S: RecordStore> Backend for NodeBackend<S> {
     fn list_records(&self, query: &RecordQuery) -> Result<RecordPage, BackendError> {
         let languages = query.language_preferences();
-        let mut matched: Vec<(String, RecordSummary)> = Vec::new();
-        let mut facets = Facets::default();
-        for (key, head) in self.node.store().heads().map_err(internal)? {
-            if head.retracted || !key.kind.is_content() {
-                continue;
-            }
-            let Some(record) = self.load(&head.id)? else {
+        let result = self.search.search(query).map_err(search_error)?;
+        let mut items = Vec::with_capacity(result.hits.len());
+        for hit in &result.hits {
+            // The index may briefly lag the store, never lead it: a missing record is skipped.
+            let Some(record) = self.load(&hit.id)? else {
                 continue;
             };
-            if !matches_filters(&record, query) {
-                continue;
+            let mut summary = RecordSummary::from_record(&record, &languages);
+            if let Some(q) = &query.q {
+                summary.snippet = self.search.snippet(&record, q, summary.lang.as_deref());
             }
-            let score = match &query.q {
-                Some(q) => match text_score(&record, q) {
-                    0 => continue,
-                    score => score,
-                },
-                None => 0,
-            };
-            let summary = RecordSummary::from_record(&record, &languages);
-            facets.add(&summary);
-            matched.push((sort_key(query.sort, &summary, score), summary));
+            items.push(summary);
         }
-        matched.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.id.cmp(&y.id)));
-        let total = matched.len() as u64;
-        let start = match &query.cursor {
-            None => 0,
-            Some(cursor) => matched
-                .iter()
-                .position(|(key, s)| {
-                    (key.as_str(), &s.id).cmp(&(cursor.sort_key.as_str(), &cursor.id))
-                        == Ordering::Greater
-                })
-                .unwrap_or(matched.len()),
-        };
-        let page: Vec<(String, RecordSummary)> =
-            matched.into_iter().skip(start).take(query.limit).collect();
-        let has_more = (start + page.len()) < total as usize;
-        let next_cursor = match (has_more, page.last()) {
-            (true, Some((key, summary))) => Some(Cursor {
-                sort_key: key.clone(),
-                id: summary.id,
+        let next_cursor = match (result.has_more, result.hits.last()) {
+            (true, Some(last)) => Some(Cursor {
+                sort_key: last.sort_key.clone(),
+                id: last.id,
             }),
             _ => None,
         };
         Ok(RecordPage {
-            items: page.into_iter().map(|(_, s)| s).collect(),
-            total,
+            items,
+            total: result.total,
             next_cursor,
-            facets,
+            facets: result.facets,
         })
     }
 
@@ -306,6 +219,18 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
                 None
             }
         }
+    }
+
+    fn live_events(&self) -> impl futures::Stream<Item = LiveEvent> + Send + 'static + use<S> {
+        futures::stream::unfold(self.node.subscribe(), |mut receiver| async move {
+            match receiver.recv().await {
+                Ok(NodeEvent::Stored { record, head }) => {
+                    Some((LiveEvent::Stored { record, head }, receiver))
+                }
+                Err(RecvError::Lagged(missed)) => Some((LiveEvent::Lagged { missed }, receiver)),
+                Err(RecvError::Closed) => None,
+            }
+        })
     }
 
     async fn publish(

@@ -80,6 +80,11 @@ enum Command {
     /// Show the region's keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Rebuild the search index from the store (the node must be stopped).
+    Reindex(mosaico_node::search::command::ReindexArgs),
+    /// Create, revoke and list API tokens (the node must be stopped).
+    #[command(subcommand)]
+    Token(mosaico_node::tokens::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +185,13 @@ struct RunArgs {
     /// Most simultaneous libp2p connections.
     #[arg(long, env = "MOSAICO_MAX_CONNECTIONS")]
     max_connections: Option<u32>,
+    /// An origin allowed to read the API from a browser, e.g. https://portal.example.org; repeatable.
+    #[arg(
+        long = "cors-origin",
+        env = "MOSAICO_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
 }
 
 /// Runs the command line and maps failure to exit code 1 with the error chain as sentences.
@@ -212,6 +224,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Status(args) => status(&args),
         Command::Peers(args) => peers(&args),
         Command::Key(KeyCommand::Show(args)) => key_show(&args),
+        Command::Reindex(args) => Ok(mosaico_node::search::command::run(args)?),
+        Command::Token(command) => Ok(mosaico_node::tokens::run(command)?),
     }
 }
 
@@ -432,6 +446,11 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
             .max_connections
             .or(file.max_connections)
             .unwrap_or(defaults::MAX_CONNECTIONS),
+        cors_origins: if args.cors_origins.is_empty() {
+            file.cors_origins.clone()
+        } else {
+            args.cors_origins
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -95,6 +95,9 @@ pub struct FileConfig {
     /// Most simultaneous connections.
     #[serde(default)]
     pub max_connections: Option<u32>,
+    /// Origins allowed to read the API from a browser; none by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Defaults, shown in the generated file and used when an option is absent.
@@ -315,7 +318,10 @@ pub fn render_config(config: &FileConfig) -> String {
          # Seconds between catch-up rounds with each peer (MOSAICO_SYNC_INTERVAL). Default: {sync}\n\
          # sync_interval_secs = {sync}\n\n\
          # Most simultaneous libp2p connections (MOSAICO_MAX_CONNECTIONS). Default: {max}\n\
-         # max_connections = {max}\n",
+         # max_connections = {max}\n\n\
+         # Origins allowed to read the API from a browser (MOSAICO_CORS_ORIGIN, --cors-origin).\n\
+         # Default: none. Writes are never allowed cross-origin.\n\
+         # cors_origins = [\"https://portal.example.org\"]\n",
         name = toml_string(&config.name),
         country = optional("country", &config.country, "IT"),
         nuts = optional("nuts", &config.nuts, "ITH5"),

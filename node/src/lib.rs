@@ -12,5 +12,7 @@ pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod run;
+pub mod search;
 pub mod store;
 pub mod sync;
+pub mod tokens;

@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub sync_interval: Duration,
     /// Most simultaneous connections.
     pub max_connections: u32,
+    /// Origins allowed to read the API from a browser.
+    pub cors_origins: Vec<String>,
 }
 
 /// Runs the node until `stop` resolves.
@@ -78,6 +80,24 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         network.clone(),
         metrics.freeze(),
     );
+    // Subscribed before the index is checked against the store, so no record stored from here
+    // on escapes the index.
+    let search_events = node.subscribe();
+    let search = {
+        let (dir, store) = (crate::search::index_dir(data.root()), Arc::clone(&store));
+        tokio::task::spawn_blocking(move || crate::search::ensure_fresh(&dir, &*store))
+            .await
+            .context("the search index task failed")??
+    };
+    let search = Arc::new(search);
+    let (stop_indexing, indexing_stop) = watch::channel(false);
+    let indexer = crate::search::indexer::spawn(
+        Arc::clone(&search),
+        Arc::clone(&store),
+        search_events,
+        store.len()?,
+        indexing_stop,
+    )?;
     let listener = tokio::net::TcpListener::bind(options.http)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}: is another program using that port? Choose another with --http", options.http))?;
@@ -86,7 +106,13 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         .with_context(|| format!("cannot write {}", data.addr_path().display()))?;
 
     let (stopping, stop_signal) = watch::channel(false);
-    let router = mosaico_web::router(NodeBackend::new(node.clone()));
+    let router = mosaico_web::router_with(
+        NodeBackend::new(node.clone(), Arc::clone(&search)),
+        mosaico_web::RouterOptions {
+            cors_origins: cors_origins(&options.cors_origins)?,
+            ..mosaico_web::RouterOptions::default()
+        },
+    );
     let mut http_stop = stop_signal.clone();
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -136,12 +162,31 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
     let _drained = validations
         .acquire_many(MAX_INFLIGHT_VALIDATIONS as u32)
         .await;
+    // No write is in flight any more: the indexer takes what is left and commits.
+    let _ = stop_indexing.send(true);
+    let _ = indexer.await;
     network.shutdown().await;
     let _ = network_task.await;
     store.set_meta("clean_shutdown", &now_millis().to_be_bytes())?;
     let _ = std::fs::remove_file(data.addr_path());
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The configured CORS origins as header values; refuses what is not `scheme://host[:port]`.
+fn cors_origins(origins: &[String]) -> anyhow::Result<Vec<axum::http::HeaderValue>> {
+    origins
+        .iter()
+        .map(|origin| {
+            let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.trim_end_matches('/').contains(['?', '#', ' '])
+                && origin.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+            if !valid {
+                bail!("cors origin \"{origin}\" is not an origin like https://portal.example.org (scheme and host, no path)");
+            }
+            Ok(axum::http::HeaderValue::from_str(origin)?)
+        })
+        .collect()
 }
 
 /// A data directory belongs to one federation for life: refuse to mix two federations' records.

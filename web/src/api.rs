@@ -2,15 +2,15 @@
 //! the rules themselves live in `query`, `body`, `headers` and `views`. The `utoipa::path`
 //! attributes are the OpenAPI description of each route, kept next to the code they describe.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use mosaico_protocol::{Kind, LogicalKey, PublicKey, RecordId};
 use utoipa::OpenApi as _;
 
@@ -18,6 +18,7 @@ use crate::backend::{Backend, Published, Role};
 use crate::body::{MAX_BODY_BYTES, PublishBody, body_format, parse_publish_body};
 use crate::error::ApiError;
 use crate::headers::{bearer_token, etag_for, not_modified};
+use crate::limits::WriteLimiter;
 use crate::openapi::ApiDoc;
 use crate::query::{QueryError, encode_cursor, parse_record_query};
 use crate::views::{
@@ -217,16 +218,20 @@ pub(crate) async fn versions<B: Backend>(
         (status = 413, description = "The body is larger than 256 KiB", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON or YAML", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The record is not valid; every broken field rule is listed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The token has used its write allowance; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next write is allowed"))),
         (status = 503, description = "The node cannot take writes now", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 500, description = "Internal error", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn publish<B: Backend>(
     State(backend): State<B>,
+    Extension(limiter): Extension<Arc<WriteLimiter>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let role = authenticate(&backend, &headers)?;
+    take_write(&limiter, &headers)?;
     let format = body_format(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
     let body = body.map_err(body_error)?;
     let published = match parse_publish_body(format, &body)? {
@@ -260,16 +265,20 @@ pub(crate) async fn publish<B: Backend>(
         (status = 401, description = "No token, or an unknown one", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role does not allow it, or the record is another region's", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such logical record", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The token has used its write allowance; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next write is allowed"))),
         (status = 503, description = "The node cannot take writes now", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 500, description = "Internal error", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn retract<B: Backend>(
     State(backend): State<B>,
+    Extension(limiter): Extension<Arc<WriteLimiter>>,
     headers: HeaderMap,
     path: KeyPath,
 ) -> Result<Response, ApiError> {
     let role = authenticate(&backend, &headers)?;
+    take_write(&limiter, &headers)?;
     let key = key_from_path(path)?;
     check_role(role, &key.kind)?;
     Ok(created(backend.retract(key).await?))
@@ -404,6 +413,17 @@ fn authenticate<B: Backend>(backend: &B, headers: &HeaderMap) -> Result<Role, Ap
         detail: "the bearer token is not known to this node (mistyped, revoked, or created on another node)",
         token_given: true,
     })
+}
+
+/// Takes one write from the token's allowance (after authentication, so only real tokens count).
+fn take_write(limiter: &WriteLimiter, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer_token(headers)?;
+    limiter
+        .take(token, std::time::Instant::now())
+        .map_err(|wait| ApiError::TooManyRequests {
+            // Whole seconds, rounded up, at least one: Retry-After has no fractions.
+            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        })
 }
 
 fn check_role(role: Role, kind: &Kind) -> Result<(), ApiError> {

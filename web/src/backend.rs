@@ -12,6 +12,8 @@
 
 use std::future::Future;
 
+use futures::Stream;
+
 use mosaico_protocol::draft::{Draft, DraftError};
 use mosaico_protocol::trust::Authority;
 use mosaico_protocol::{Kind, LogicalKey, Record, RecordError, RecordId, Unverified, Verified};
@@ -100,6 +102,23 @@ impl Published {
     }
 }
 
+/// A change to the node's records, for live views (`GET /api/v1/events`).
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// A record version was stored; `head` tells whether it became its logical record's head.
+    Stored {
+        /// The record.
+        record: Record<Verified>,
+        /// Whether it is now the head (false for an older version arriving late).
+        head: bool,
+    },
+    /// This subscriber read too slowly and `missed` events were dropped for it.
+    Lagged {
+        /// How many.
+        missed: u64,
+    },
+}
+
 /// Everything the router needs from a node. The node implements it over its store, search index
 /// and swarm handle; `testing::MemoryBackend` implements it in memory.
 pub trait Backend: Clone + Send + Sync + 'static {
@@ -137,6 +156,10 @@ pub trait Backend: Clone + Send + Sync + 'static {
 
     /// The role of a bearer token, or `None` for an unknown or revoked token.
     fn authorize(&self, bearer_token: &str) -> Option<Role>;
+
+    /// Live record events from now on. The stream is fed by a bounded channel: a subscriber that
+    /// falls behind gets [`LiveEvent::Lagged`] instead of making the node buffer without bound.
+    fn live_events(&self) -> impl Stream<Item = LiveEvent> + Send + 'static + use<Self>;
 
     /// Signs `draft` with the region's key as the next version, stores it durably and gossips it.
     fn publish(&self, draft: Draft)

@@ -70,6 +70,14 @@ pub enum ApiError {
         /// Every field rule broken.
         errors: Vec<FieldError>,
     },
+    /// This token wrote too often; it may write again after `retry_after_secs`.
+    #[error(
+        "this token has used its allowance of writes; try again in {retry_after_secs} s (the node allows a burst of writes, then a steady rate per token)"
+    )]
+    TooManyRequests {
+        /// Seconds until the next write is allowed.
+        retry_after_secs: u64,
+    },
     /// The node cannot serve this now; try again later.
     #[error("{0}")]
     Unavailable(String),
@@ -130,6 +138,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidRecord { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,6 +159,7 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::InvalidRecord { .. } => ("invalid-record", "The record is not valid"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many writes"),
             ApiError::Unavailable(_) => ("unavailable", "The node is not available"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         };
@@ -214,6 +224,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             _ => {}
         }

@@ -19,7 +19,9 @@ pub mod views;
 mod api;
 mod body;
 mod headers;
+mod limits;
 mod openapi;
+mod sse;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,11 +35,13 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use backend::{Backend, BackendError, PublishError, Published, Role};
+pub use backend::{Backend, BackendError, LiveEvent, PublishError, Published, Role};
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, Problem};
+pub use limits::{RouterOptions, WriteLimiter, WriteRate};
 pub use openapi::ApiDoc;
 pub use query::{Cursor, RecordQuery, Sort};
+pub use sse::{ReloadNotice, matches_content_filters};
 pub use views::{
     Facets, MembersView, PeerSyncView, PeerView, RecordPage, RecordSummary, RecordView, StatusView,
 };
@@ -46,9 +50,19 @@ pub use views::{
 /// UI sets its own policy, which this default does not override.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Builds the router over `backend`: every route, the 404/405 fallbacks, body limits, tracing,
-/// server-error logging and security headers.
+/// Builds the router over `backend` with the default options: no cross-origin reads, the
+/// default write rate.
 pub fn router<B: Backend>(backend: B) -> Router {
+    router_with(backend, RouterOptions::default())
+}
+
+/// Builds the router over `backend`: every route, the 404/405 fallbacks, body limits, write rate
+/// limits, CORS for reads when origins are configured, tracing, server-error logging and
+/// security headers.
+pub fn router_with<B: Backend>(backend: B, options: RouterOptions) -> Router {
+    let limiter = std::sync::Arc::new(WriteLimiter::new(options.write_rate));
+    let cors =
+        (!options.cors_origins.is_empty()).then(|| limits::cors_layer(&options.cors_origins));
     Router::new()
         .route(
             "/api/v1/records",
@@ -67,6 +81,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
             "/api/v1/records/{author}/{kind}/{slug}/retract",
             post(api::retract::<B>),
         )
+        .route("/api/v1/events", get(sse::events::<B>))
         .route("/api/v1/members", get(api::members::<B>))
         .route("/api/v1/peers", get(api::peers::<B>))
         .route("/api/v1/status", get(api::status::<B>))
@@ -78,6 +93,8 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::Extension(limiter))
+        .layer(tower::util::option_layer(cors))
         .layer(axum::middleware::map_response(log_server_errors))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -60,6 +60,38 @@ pub(crate) struct ListParams {
     limit: Option<u32>,
 }
 
+/// The query parameters of `GET /api/v1/events`: the filters of `/records`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only its OpenAPI description is used; the handler parses the raw pairs.
+pub(crate) struct EventParams {
+    /// Only this kind: solution, case_study, best_practice, membership, endorsement.
+    #[param(example = "case_study")]
+    kind: Option<String>,
+    /// Only this thematic community.
+    theme: Option<String>,
+    /// Only records using this technology.
+    #[param(max_length = 200)]
+    technology: Option<String>,
+    /// Only records from this country (ISO 3166-1 alpha-2, capitals).
+    #[param(pattern = "^[A-Z]{2}$", example = "IT")]
+    country: Option<String>,
+    /// Only records whose NUTS code starts with this prefix.
+    #[param(pattern = "^[A-Z]{2}[A-Z0-9]{0,3}$", example = "ITH")]
+    nuts: Option<String>,
+    /// Only records with this status.
+    status: Option<String>,
+    /// Only records by this publishing key (64 lowercase hex digits).
+    #[param(pattern = "^[0-9a-f]{64}$")]
+    author: Option<String>,
+    /// Only records with a title or summary in this language; also the language shown.
+    #[param(example = "it")]
+    lang: Option<String>,
+    /// Only versions created at or after this time, in milliseconds since 1970-01-01 UTC.
+    #[param(minimum = 0)]
+    updated_since: Option<u64>,
+}
+
 /// A draft: what a publisher writes. The node adds `format`, `author`, `version` and `created_at`.
 /// Every other field of the record format may be given (title, summary, organisation, country…).
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,6 +166,7 @@ impl Modify for BearerAuth {
     ),
     paths(
         api::list_records,
+        crate::sse::events,
         api::publish,
         api::record_by_id,
         api::head,
@@ -151,6 +184,7 @@ impl Modify for BearerAuth {
         Problem, FieldErrorView, RecordView, SignatureView, AuthorityView, VersionsView, RecordSummary,
         RecordList, Facets, PublishedView, LogicalKeySchema, MembersView, FederationView, MemberView,
         EndorsementView, StatusView, PeerSyncView, PeerView, PublishRequest, DraftSchema, EnvelopeSchema,
+        crate::sse::ReloadNotice,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -17,7 +17,7 @@ use mosaico_protocol::{
 };
 use serde_json::json;
 
-use crate::backend::{Backend, BackendError, PublishError, Published, Role};
+use crate::backend::{Backend, BackendError, LiveEvent, PublishError, Published, Role};
 use crate::query::{Cursor, RecordQuery, Sort};
 use crate::views::{
     Facets, MembersView, PeerSyncView, PeerView, RecordPage, RecordSummary, StatusView,
@@ -81,7 +81,12 @@ struct State {
     now: Millis,
     ready: bool,
     failure: Option<BackendError>,
+    /// Live events; small, so tests can make a subscriber lag.
+    events: tokio::sync::broadcast::Sender<LiveEvent>,
 }
+
+/// Capacity of the live event channel.
+pub const EVENT_CAPACITY: usize = 8;
 
 impl Default for MemoryBackend {
     fn default() -> Self {
@@ -112,6 +117,7 @@ impl MemoryBackend {
                 now: START,
                 ready: true,
                 failure: None,
+                events: tokio::sync::broadcast::channel(EVENT_CAPACITY).0,
             })),
         }
     }
@@ -233,7 +239,11 @@ impl State {
             .admit(&record)
             .map_err(|e| PublishError::NotAllowed(e.to_string()))?;
         let published = Published::of(&record);
-        self.records.insert(record.id(), record);
+        let key = record.logical_key();
+        self.records.insert(record.id(), record.clone());
+        let head = self.head(&key).map(|h| h.id()) == Some(published.id);
+        // No subscriber is fine.
+        let _ = self.events.send(LiveEvent::Stored { record, head });
         Ok(published)
     }
 
@@ -428,6 +438,18 @@ impl Backend for MemoryBackend {
 
     fn authorize(&self, bearer_token: &str) -> Option<Role> {
         self.lock().tokens.get(bearer_token).copied()
+    }
+
+    fn live_events(&self) -> impl futures::Stream<Item = LiveEvent> + Send + 'static + use<> {
+        let receiver = self.lock().events.subscribe();
+        futures::stream::unfold(receiver, |mut receiver| async move {
+            use tokio::sync::broadcast::error::RecvError;
+            match receiver.recv().await {
+                Ok(event) => Some((event, receiver)),
+                Err(RecvError::Lagged(missed)) => Some((LiveEvent::Lagged { missed }, receiver)),
+                Err(RecvError::Closed) => None,
+            }
+        })
     }
 
     fn publish(

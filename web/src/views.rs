@@ -178,6 +178,10 @@ pub struct RecordSummary {
     pub created_at: Millis,
     /// Whether this version is a retraction.
     pub retracted: bool,
+    /// For a text search: a passage of the summary or description with the matched words in
+    /// `<mark>`; everything else HTML-escaped, so it can be inserted into a page as is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
 }
 
 impl RecordSummary {
@@ -209,6 +213,7 @@ impl RecordSummary {
             status: body.status.as_ref().map(|s| s.as_str().to_owned()),
             created_at: header.created_at,
             retracted: header.retracted,
+            snippet: None,
         }
     }
 }

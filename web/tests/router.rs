@@ -976,7 +976,7 @@ async fn openapi_document_describes_every_route() {
             "{method} {path} not routed"
         );
     }
-    assert_eq!(paths.len(), 12);
+    assert_eq!(paths.len(), 13);
     let list = &paths["/api/v1/records"]["get"];
     let params: Vec<&str> = list["parameters"]
         .as_array()

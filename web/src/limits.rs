@@ -3,7 +3,9 @@
 //! Writes are limited per token with a token bucket: a token may write [`WriteRate::burst`]
 //! records at once, then one every `1 / per_second` seconds. That absorbs an import of a few
 //! dozen files but stops a leaked or runaway token from flooding the federation (every write is
-//! gossiped to every region). A refused write gets 429 with `Retry-After`.
+//! gossiped to every region). A refused write gets 429 with `Retry-After`. Admin tokens are not
+//! limited: they are the operator's own (the CLI's local token, imports, membership updates),
+//! and a bulk import of a national catalogue must not take hours.
 //!
 //! Reads may be opened to other origins (a region's portal calling the API from the browser)
 //! with `cors_origins`; it is empty by default, and writes are never allowed cross-origin.

@@ -22,6 +22,7 @@ mod headers;
 mod limits;
 mod openapi;
 mod sse;
+pub mod ui;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -89,6 +90,7 @@ pub fn router_with<B: Backend>(backend: B, options: RouterOptions) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz::<B>))
         .route("/metrics", get(api::metrics::<B>))
+        .merge(ui::routes::<B>())
         // Must follow the routes: it is installed on each route registered so far.
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(api::not_found)

@@ -784,7 +784,8 @@ async fn missing_things_are_404_and_bad_ids_400() {
             .unwrap()
             .contains("/api/v1/nothing-here")
     );
-    get(&app, "/").await.problem(404);
+    // `/` is the web UI's home page; other unrouted paths outside the API are problems too.
+    get(&app, "/nothing-here").await.problem(404);
     get(&app, &format!("/api/v1/records/{}", RecordId([0; 32])))
         .await
         .problem(404);

@@ -158,7 +158,10 @@ impl NodeMetrics {
             RoundResult::Failed => "failed",
             RoundResult::Misbehaved => "misbehaved",
         };
-        self.sync.rounds.get_or_create(&RoundLabels { result }).inc();
+        self.sync
+            .rounds
+            .get_or_create(&RoundLabels { result })
+            .inc();
         self.sync.bytes_in.inc_by(bytes_in as u64);
         self.sync.bytes_out.inc_by(bytes_out as u64);
         self.sync.records.inc_by(report.stored);

@@ -175,11 +175,19 @@ impl<S: RecordStore> Node<S> {
     }
     /// Per-peer catch-up state, as last published by the replication task.
     pub fn sync_status(&self) -> crate::sync::SyncStatus {
-        self.inner.sync_status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .sync_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
     /// Replaces the per-peer catch-up state.
     pub fn set_sync_status(&self, status: crate::sync::SyncStatus) {
-        *self.inner.sync_status.lock().unwrap_or_else(|e| e.into_inner()) = status;
+        *self
+            .inner
+            .sync_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = status;
     }
     /// Live record events.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {

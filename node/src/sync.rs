@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use libp2p::PeerId;
 use mosaico_protocol::replication::{
-    Checked, PeerSyncState, ReplicationConfig, RoundResult, Scheduler, Session, SessionReport, Step,
-    respond_to_reconcile,
+    Checked, PeerSyncState, ReplicationConfig, RoundResult, Scheduler, Session, SessionReport,
+    Step, respond_to_reconcile,
 };
 use mosaico_protocol::sync::{MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncResponse};
 use tokio::sync::{mpsc, watch};
@@ -72,7 +72,11 @@ pub fn spawn_replication<S: RecordStore>(
                 let events = self_events.clone();
                 tokio::spawn(async move {
                     let (result, report, bytes_in, bytes_out) = round(&node, peer, config).await;
-                    let _ = events.send(ReplicationEvent::Finished(peer, result, report, bytes_in, bytes_out)).await;
+                    let _ = events
+                        .send(ReplicationEvent::Finished(
+                            peer, result, report, bytes_in, bytes_out,
+                        ))
+                        .await;
                 });
             }
             node.set_sync_status(scheduler.peers().cloned().collect());
@@ -111,7 +115,12 @@ async fn round<S: RecordStore>(
                         // Oversized answers are the peer's doing, not the network's.
                         tracing::warn!(%peer, %error, "peer answered catch-up with too much data; penalising it");
                         let _ = node.network().penalize(peer, &error.to_string()).await;
-                        return (RoundResult::Misbehaved, session.report(), bytes_in, bytes_out);
+                        return (
+                            RoundResult::Misbehaved,
+                            session.report(),
+                            bytes_in,
+                            bytes_out,
+                        );
                     }
                     Err(error) => {
                         tracing::info!(%peer, %error, "catch-up round interrupted");
@@ -127,7 +136,9 @@ async fn round<S: RecordStore>(
                         Outcome::Stored { record, .. } => Checked::Stored(record.id()),
                         Outcome::NotNew { id } => Checked::Known(*id),
                         Outcome::Deferred { id, .. } => Checked::Deferred(*id),
-                        Outcome::Refused(_) if outcome.verdict() == Verdict::Reject => Checked::Invalid,
+                        Outcome::Refused(_) if outcome.verdict() == Verdict::Reject => {
+                            Checked::Invalid
+                        }
                         Outcome::Refused(_) => Checked::LocalFailure,
                     };
                     results.push((checked, wire));
@@ -147,7 +158,12 @@ async fn round<S: RecordStore>(
             Step::Misbehaved(reason) => {
                 tracing::warn!(%peer, %reason, "peer misbehaved during catch-up; penalising it");
                 let _ = node.network().penalize(peer, &reason).await;
-                return (RoundResult::Misbehaved, session.report(), bytes_in, bytes_out);
+                return (
+                    RoundResult::Misbehaved,
+                    session.report(),
+                    bytes_in,
+                    bytes_out,
+                );
             }
             Step::Failed(reason) => {
                 tracing::info!(%peer, %reason, "catch-up round failed");

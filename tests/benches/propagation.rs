@@ -37,7 +37,10 @@ fn main() {
     for region in &federation.regions {
         wait_for("peers connected", Duration::from_secs(60), || {
             let (_, peers) = region.get("/api/v1/peers");
-            (peers.as_array().is_some_and(|p| p.iter().any(|p| p["connected"] == json!(true)))).then_some(())
+            (peers
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["connected"] == json!(true))))
+            .then_some(())
         });
     }
     std::thread::sleep(Duration::from_secs(3)); // mesh grafting happens on heartbeats
@@ -64,7 +67,8 @@ fn main() {
     }
     for region in &federation.regions {
         wait_for("every record everywhere", Duration::from_secs(300), || {
-            (region.get("/api/v1/status").1["record_count"].as_u64() >= Some(RECORDS as u64 + 1)).then_some(())
+            (region.get("/api/v1/status").1["record_count"].as_u64() >= Some(RECORDS as u64 + 1))
+                .then_some(())
         });
     }
     // record id → store time (µs since epoch) per node
@@ -72,11 +76,16 @@ fn main() {
     for region in &federation.regions {
         let mut times = HashMap::new();
         for line in region.log().lines() {
-            let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
+            let Ok(event) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
             if event["fields"]["message"] != "record stored" {
                 continue;
             }
-            let (Some(id), Some(ts)) = (event["fields"]["record_id"].as_str(), event["timestamp"].as_str()) else {
+            let (Some(id), Some(ts)) = (
+                event["fields"]["record_id"].as_str(),
+                event["timestamp"].as_str(),
+            ) else {
                 continue;
             };
             times.insert(id.to_owned(), micros(ts));
@@ -87,13 +96,27 @@ fn main() {
         .iter()
         .map(|id| {
             let origin = stored[0][id];
-            stored.iter().map(|times| times[id] - origin).max().unwrap_or(0)
+            stored
+                .iter()
+                .map(|times| times[id] - origin)
+                .max()
+                .unwrap_or(0)
         })
         .collect();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)] as f64 / 1000.0;
-    println!("propagation to all {NODES} nodes over {RECORDS} records published at {PER_SECOND}/s:");
-    println!("  p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   max {:.1} ms", pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)] as f64 / 1000.0
+    };
+    println!(
+        "propagation to all {NODES} nodes over {RECORDS} records published at {PER_SECOND}/s:"
+    );
+    println!(
+        "  p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
 }
 
 /// Microseconds since the epoch of an RFC 3339 UTC timestamp such as 2026-11-23T04:10:11.123456Z.

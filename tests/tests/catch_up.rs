@@ -1,7 +1,9 @@
 //! Catch-up and healing between real nodes: a node that was away gets everything it missed,
 //! and a retraction, once made, wins everywhere.
 
-use mosaico_e2e::{Federation, PATIENCE, Region, case_study_yaml, mosaico_ok, publish_file, wait_for};
+use mosaico_e2e::{
+    Federation, PATIENCE, Region, case_study_yaml, mosaico_ok, publish_file, wait_for,
+};
 use serde_json::{Value, json};
 
 /// Publishes `count` drafts through the HTTP API with the region's token; returns their ids.
@@ -21,13 +23,18 @@ fn publish_many(region: &Region, prefix: &str, count: usize) -> Vec<String> {
                 .send()
                 .expect("node answers");
             assert_eq!(response.status().as_u16(), 201);
-            response.json::<Value>().expect("json")["id"].as_str().expect("id").to_owned()
+            response.json::<Value>().expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
         })
         .collect()
 }
 
 fn metric(region: &Region, name: &str) -> u64 {
-    let text = reqwest::blocking::get(region.url("/metrics")).and_then(|r| r.text()).unwrap_or_default();
+    let text = reqwest::blocking::get(region.url("/metrics"))
+        .and_then(|r| r.text())
+        .unwrap_or_default();
     text.lines()
         .filter(|l| l.starts_with(name))
         .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
@@ -35,7 +42,9 @@ fn metric(region: &Region, name: &str) -> u64 {
 }
 
 fn record_count(region: &Region) -> u64 {
-    region.get("/api/v1/status").1["record_count"].as_u64().unwrap_or(0)
+    region.get("/api/v1/status").1["record_count"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 /// Three nodes; one is stopped; 200 records are published on another; the stopped one, once
@@ -53,14 +62,28 @@ fn a_node_that_was_away_gets_everything_it_missed() {
     let ids = publish_many(&federation.regions[0], "away", 200);
     federation.start(2);
     let returning = &federation.regions[2];
-    wait_for("the returning node to hold all 200 records", PATIENCE, || {
-        ids.iter().all(|id| returning.has_record(id)).then_some(())
-    });
-    assert_eq!(metric(&federation.regions[0], "mosaico_records_ingested_total{origin=\"local\""), 200, "published once");
-    assert!(metric(returning, "mosaico_sync_records_fetched_total") >= 200, "came through catch-up");
+    wait_for(
+        "the returning node to hold all 200 records",
+        PATIENCE,
+        || ids.iter().all(|id| returning.has_record(id)).then_some(()),
+    );
+    assert_eq!(
+        metric(
+            &federation.regions[0],
+            "mosaico_records_ingested_total{origin=\"local\""
+        ),
+        200,
+        "published once"
+    );
+    assert!(
+        metric(returning, "mosaico_sync_records_fetched_total") >= 200,
+        "came through catch-up"
+    );
     let (_, status) = returning.get("/api/v1/status");
     assert!(
-        status["sync"].as_array().is_some_and(|peers| peers.iter().any(|p| p["last_fetched"].as_u64() >= Some(1))),
+        status["sync"]
+            .as_array()
+            .is_some_and(|peers| peers.iter().any(|p| p["last_fetched"].as_u64() >= Some(1))),
         "status shows what came in from which peer: {status}"
     );
 }
@@ -76,21 +99,39 @@ fn a_late_joiner_gets_the_whole_history() {
     let ids = publish_many(&federation.regions[0], "history", 1000);
     let update = federation.root.path().join("update.json");
     let [er, ct, vl] = [0, 1, 2].map(|i| federation.regions[i].data_arg().to_owned());
-    let (genesis, update_arg) = (federation.genesis.to_str().expect("path").to_owned(), update.to_str().expect("path").to_owned());
-    mosaico_ok(&["federation", "update", "--data", &er, "--current", &genesis, "--add", &vl, "--out", &update_arg]);
+    let (genesis, update_arg) = (
+        federation.genesis.to_str().expect("path").to_owned(),
+        update.to_str().expect("path").to_owned(),
+    );
+    mosaico_ok(&[
+        "federation",
+        "update",
+        "--data",
+        &er,
+        "--current",
+        &genesis,
+        "--add",
+        &vl,
+        "--out",
+        &update_arg,
+    ]);
     mosaico_ok(&["federation", "sign", "--data", &ct, &update_arg]);
     mosaico_ok(&["publish", "--data", &er, &update_arg]);
 
     federation.regions[2].peers.push(hub);
     federation.start(2);
     let joiner = &federation.regions[2];
-    wait_for("the late joiner to hold all 1,000 records", PATIENCE * 2, || {
-        ids.iter().all(|id| joiner.has_record(id)).then_some(())
-    });
+    wait_for(
+        "the late joiner to hold all 1,000 records",
+        PATIENCE * 2,
+        || ids.iter().all(|id| joiner.has_record(id)).then_some(()),
+    );
     // It also learnt the membership update, so its own records are accepted everywhere.
     let draft = federation.draft_file("late.yaml", &case_study_yaml("late", "In ritardo"));
     let id = publish_file(joiner, &draft);
-    wait_for("the joiner's record on the first region", PATIENCE, || federation.regions[0].has_record(&id).then_some(()));
+    wait_for("the joiner's record on the first region", PATIENCE, || {
+        federation.regions[0].has_record(&id).then_some(())
+    });
     assert_eq!(record_count(joiner), record_count(&federation.regions[0]));
 }
 
@@ -105,16 +146,30 @@ fn a_retraction_made_while_a_node_was_down_wins_there_too() {
         federation.regions[i].peers.push(hub.clone());
         federation.start(i);
     }
-    let draft = federation.draft_file("obsolete.yaml", &case_study_yaml("obsolete", "Chatbot obsoleto"));
+    let draft = federation.draft_file(
+        "obsolete.yaml",
+        &case_study_yaml("obsolete", "Chatbot obsoleto"),
+    );
     let v1 = publish_file(&federation.regions[0], &draft);
     for region in &federation.regions {
-        wait_for("v1 everywhere", PATIENCE, || region.has_record(&v1).then_some(()));
+        wait_for("v1 everywhere", PATIENCE, || {
+            region.has_record(&v1).then_some(())
+        });
     }
-    let old_wire = reqwest::blocking::get(federation.regions[0].url(&format!("/api/v1/records/{v1}")))
-        .and_then(|r| r.json::<Value>())
-        .expect("v1");
+    let old_wire =
+        reqwest::blocking::get(federation.regions[0].url(&format!("/api/v1/records/{v1}")))
+            .and_then(|r| r.json::<Value>())
+            .expect("v1");
     federation.regions[2].stop();
-    mosaico_ok(&["retract", "--data", federation.regions[0].data_arg(), "--kind", "case_study", "--slug", "obsolete"]);
+    mosaico_ok(&[
+        "retract",
+        "--data",
+        federation.regions[0].data_arg(),
+        "--kind",
+        "case_study",
+        "--slug",
+        "obsolete",
+    ]);
     federation.start(2);
     let author = federation.regions[0].public_key();
     let head_path = format!("/api/v1/records/{author}/case_study/obsolete");
@@ -124,22 +179,34 @@ fn a_retraction_made_while_a_node_was_down_wins_there_too() {
             status == 200 && head["record"]["retracted"] == json!(true)
         })
     };
-    wait_for("the retraction on every node", PATIENCE, || retracted_everywhere(&federation).then_some(()));
+    wait_for("the retraction on every node", PATIENCE, || {
+        retracted_everywhere(&federation).then_some(())
+    });
 
     // Re-send the old version through the API of every node, as a stale client or peer would.
     let envelope = json!({"record": old_wire["record"], "signatures": old_wire["signatures"]});
     for region in &federation.regions {
-        let (status, body) = region.post("/api/v1/records", "application/json", envelope.to_string());
-        assert_ne!(status, 201, "{}: the old version was accepted again: {body}", region.name);
+        let (status, body) =
+            region.post("/api/v1/records", "application/json", envelope.to_string());
+        assert_ne!(
+            status, 201,
+            "{}: the old version was accepted again: {body}",
+            region.name
+        );
     }
     // And let a few catch-up rounds pass (sync interval is 2 s in tests): still retracted, and
     // not found by search anywhere.
     let rounds_before = metric(&federation.regions[2], "mosaico_sync_rounds_total");
     wait_for("two more catch-up rounds", PATIENCE, || {
-        (metric(&federation.regions[2], "mosaico_sync_rounds_total") >= rounds_before + 2).then_some(())
+        (metric(&federation.regions[2], "mosaico_sync_rounds_total") >= rounds_before + 2)
+            .then_some(())
     });
     assert!(retracted_everywhere(&federation));
     for region in &federation.regions {
-        assert!(region.search("obsoleto").is_empty(), "{} still lists the retracted record", region.name);
+        assert!(
+            region.search("obsoleto").is_empty(),
+            "{} still lists the retracted record",
+            region.name
+        );
     }
 }

@@ -53,6 +53,8 @@ enum Command {
     Federation(FederationCommand),
     /// Run the node: network, store and HTTP, until SIGINT or SIGTERM.
     Run(RunArgs),
+    /// Start a three-region demo federation on this machine, with sample records, until Ctrl-C.
+    Demo(crate::demo::DemoArgs),
     /// Sign a record (YAML or JSON draft, or a signed membership file) and publish it through the running node.
     Publish {
         /// The node's data directory.
@@ -219,6 +221,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         } => init(&data, name, country, nuts),
         Command::Federation(command) => federation(command),
         Command::Run(args) => run_node(args),
+        Command::Demo(args) => crate::demo::run(args),
         Command::Publish { data, file } => publish(&DataDir::new(data), &file),
         Command::Retract { data, kind, slug } => retract(&DataDir::new(data), &kind, &slug),
         Command::Status(args) => status(&args),

@@ -87,6 +87,10 @@ enum Command {
     /// Create, revoke and list API tokens (the node must be stopped).
     #[command(subcommand)]
     Token(mosaico_node::tokens::TokenCommand),
+    /// Import publiccode.yml files or a Public Sector Tech Watch CSV through the running node.
+    Import(mosaico_node::import::ImportArgs),
+    /// Export the records as DCAT-AP 3.0.1 from the running node.
+    Export(mosaico_node::export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,6 +233,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Show(args)) => key_show(&args),
         Command::Reindex(args) => Ok(mosaico_node::search::command::run(args)?),
         Command::Token(command) => Ok(mosaico_node::tokens::run(command)?),
+        Command::Import(args) => Ok(mosaico_node::import::run(args)?),
+        Command::Export(args) => Ok(mosaico_node::export::run(args)?),
     }
 }
 

@@ -98,6 +98,13 @@ pub struct FileConfig {
     /// Origins allowed to read the API from a browser; none by default.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Writes one API token may make at once (default 30). Raise it, with
+    /// `write_rate_per_minute`, on a node that runs bulk imports (a PSTW release is ~2,000 rows).
+    #[serde(default)]
+    pub write_burst: Option<u32>,
+    /// Writes one API token regains per minute (default 60).
+    #[serde(default)]
+    pub write_rate_per_minute: Option<u32>,
 }
 
 /// Defaults, shown in the generated file and used when an option is absent.

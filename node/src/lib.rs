@@ -5,8 +5,11 @@
 //! travels from a publish form in one region to a search result in another.
 
 pub mod backend;
+pub mod client;
 pub mod datadir;
+pub mod export;
 pub mod federation_file;
+pub mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod network;

@@ -110,7 +110,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         NodeBackend::new(node.clone(), Arc::clone(&search)),
         mosaico_web::RouterOptions {
             cors_origins: cors_origins(&options.cors_origins)?,
-            ..mosaico_web::RouterOptions::default()
+            write_rate: write_rate(&data.config()?),
         },
     );
     let mut http_stop = stop_signal.clone();
@@ -284,5 +284,17 @@ async fn event_loop<S: RecordStore>(
                 tracing::info!(%addr, "listening for peers");
             }
         }
+    }
+}
+
+/// The per-token write allowance: the defaults unless mosaico.toml raises them (bulk imports).
+fn write_rate(config: &crate::datadir::FileConfig) -> mosaico_web::WriteRate {
+    let default = mosaico_web::WriteRate::default();
+    mosaico_web::WriteRate {
+        burst: config.write_burst.unwrap_or(default.burst),
+        per_second: config
+            .write_rate_per_minute
+            .map(|per_minute| f64::from(per_minute) / 60.0)
+            .unwrap_or(default.per_second),
     }
 }

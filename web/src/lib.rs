@@ -12,12 +12,14 @@
 //! - `api`: thin handlers; `openapi`: the generated OpenAPI 3.1 document.
 
 pub mod backend;
+pub mod dcat;
 pub mod error;
 pub mod query;
 pub mod views;
 
 mod api;
 mod body;
+mod export;
 mod headers;
 mod limits;
 mod openapi;
@@ -91,6 +93,7 @@ pub fn router_with<B: Backend>(backend: B, options: RouterOptions) -> Router {
         .route("/readyz", get(api::readyz::<B>))
         .route("/metrics", get(api::metrics::<B>))
         .merge(ui::routes::<B>())
+        .merge(export::routes::<B>())
         // Must follow the routes: it is installed on each route registered so far.
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(api::not_found)

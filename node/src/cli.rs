@@ -427,6 +427,7 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
     } else {
         vec![defaults::LISTEN.parse()?]
     };
+    check_listen_ports(&listen)?;
     let peers = if !args.peers.is_empty() {
         args.peers
     } else {
@@ -465,6 +466,35 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(run(options, shutdown_signal()))
+}
+
+/// Refuses a libp2p listen port that another program holds. libp2p listens with SO_REUSEPORT
+/// (so it can dial from its listening port), which lets a second node share a taken port
+/// silently and receive half of the other's connections; a plain bind first makes it an error.
+fn check_listen_ports(listen: &[Multiaddr]) -> anyhow::Result<()> {
+    use libp2p::multiaddr::Protocol;
+    for addr in listen {
+        let mut parts = addr.iter();
+        let ip: std::net::IpAddr = match parts.next() {
+            Some(Protocol::Ip4(ip)) => ip.into(),
+            Some(Protocol::Ip6(ip)) => ip.into(),
+            _ => continue,
+        };
+        let Some(Protocol::Tcp(port)) = parts.next() else {
+            continue;
+        };
+        if port == 0 {
+            continue;
+        }
+        if let Err(error) = std::net::TcpListener::bind((ip, port))
+            && error.kind() == std::io::ErrorKind::AddrInUse
+        {
+            bail!(
+                "cannot listen for peers on {addr}: port {port} is in use (is another mosaico node running?). Choose another with --listen /ip4/0.0.0.0/tcp/PORT"
+            );
+        }
+    }
+    Ok(())
 }
 
 fn parse_all(values: &[String], name: &str) -> anyhow::Result<Vec<Multiaddr>> {

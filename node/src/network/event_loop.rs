@@ -202,6 +202,14 @@ impl EventLoop {
                 yamux::Config::default,
             )
             .map_err(|e| NetworkError::Setup(format!("noise: {e}")))?
+            // Peers may be named by DNS (`/dns4/mosaico.example.org/tcp/7001`), as in
+            // docker/compose.yml; the system resolver configuration is read once, here.
+            .with_dns()
+            .map_err(|e| {
+                NetworkError::Setup(format!(
+                    "cannot read the system's DNS configuration (/etc/resolv.conf): {e}"
+                ))
+            })?
             .with_bandwidth_metrics(registry)
             .with_behaviour(|key| {
                 Behaviour::new(key, &config, &names, registry).map_err(|e| {

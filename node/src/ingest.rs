@@ -178,6 +178,90 @@ impl<S: RecordStore> Ingest<S> {
             .clone()
     }
 
+    /// Runs a batch of records (a catch-up fetch) through every check, with the same outcome per
+    /// record as [`Ingest::ingest_wire`] one by one, but faster: signatures are checked on all
+    /// cores, and content records are stored with one durable flush per batch instead of one per
+    /// record. Trust records (membership, endorsements) are stored one at a time, in order, since
+    /// they change what the records after them are allowed to be.
+    pub fn ingest_batch(&self, wires: &[Vec<u8>], origin: Origin, now: Millis) -> Vec<Outcome> {
+        let verified = verify_in_parallel(wires, now, |id| self.store.contains(id));
+        let mut outcomes: Vec<Option<Outcome>> = (0..wires.len()).map(|_| None).collect();
+        let mut pending: Vec<(usize, Record<Verified>, Authority)> = Vec::new();
+        for (index, checked) in verified.into_iter().enumerate() {
+            let record = match checked {
+                Ok(record) => record,
+                Err(outcome) => {
+                    outcomes[index] = Some(*outcome);
+                    continue;
+                }
+            };
+            if matches!(record.header().kind, Kind::Membership | Kind::Endorsement) {
+                self.flush_pending(&mut pending, &mut outcomes);
+                outcomes[index] = Some(self.ingest_verified(record, origin));
+                continue;
+            }
+            let admitted = {
+                let federation = self.federation.read().unwrap_or_else(|e| e.into_inner());
+                federation.admit(&record)
+            };
+            match admitted {
+                Ok(authority) => pending.push((index, record, authority)),
+                Err(e) if !e.is_offence() => {
+                    outcomes[index] = Some(Outcome::Deferred {
+                        id: record.id(),
+                        reason: e,
+                    });
+                }
+                Err(e) => outcomes[index] = Some(Outcome::Refused(e.into())),
+            }
+        }
+        self.flush_pending(&mut pending, &mut outcomes);
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    Outcome::Refused(IngestError::Store(StoreError::Engine(
+                        "record skipped".into(),
+                    )))
+                })
+            })
+            .collect()
+    }
+
+    fn flush_pending(
+        &self,
+        pending: &mut Vec<(usize, Record<Verified>, Authority)>,
+        outcomes: &mut [Option<Outcome>],
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let records: Vec<Record<Verified>> = pending.iter().map(|(_, r, _)| r.clone()).collect();
+        match self.store.insert_batch(&records) {
+            Ok(inserted) => {
+                for ((index, record, authority), inserted) in pending.drain(..).zip(inserted) {
+                    outcomes[index] = Some(if inserted.new {
+                        Outcome::Stored {
+                            record,
+                            inserted,
+                            authority,
+                        }
+                    } else {
+                        Outcome::NotNew { id: record.id() }
+                    });
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for (index, ..) in pending.drain(..) {
+                    outcomes[index] = Some(Outcome::Refused(IngestError::Store(
+                        StoreError::Engine(message.clone()),
+                    )));
+                }
+            }
+        }
+    }
+
     /// Runs wire bytes through every check. `claimed` is the id a gossip frame announced.
     pub fn ingest_wire(
         &self,
@@ -251,4 +335,46 @@ impl<S: RecordStore> Ingest<S> {
             authority,
         }
     }
+}
+
+/// Decodes and verifies every record, splitting the work across the machine's cores. A record
+/// already held (`known`) skips the signature check.
+fn verify_in_parallel(
+    wires: &[Vec<u8>],
+    now: Millis,
+    known: impl Fn(&RecordId) -> Result<bool, StoreError> + Sync,
+) -> Vec<Result<Record<Verified>, Box<Outcome>>> {
+    let check = |wire: &Vec<u8>| -> Result<Record<Verified>, Box<Outcome>> {
+        let record =
+            Record::<Unverified>::decode(wire).map_err(|e| Box::new(Outcome::Refused(e.into())))?;
+        match known(&record.id()) {
+            Ok(true) => return Err(Box::new(Outcome::NotNew { id: record.id() })),
+            Ok(false) => {}
+            Err(e) => return Err(Box::new(Outcome::Refused(e.into()))),
+        }
+        record
+            .verify(now)
+            .map_err(|e| Box::new(Outcome::Refused(e.into())))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || wires.len() < 16 {
+        return wires.iter().map(check).collect();
+    }
+    let chunk = wires.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = wires
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                // A panic in a verification thread is a bug in decode or verify; surface it.
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }

@@ -218,13 +218,41 @@ impl<S: RecordStore> Node<S> {
         outcome
     }
 
+    /// Runs a batch of records from catch-up through ingest (one durable flush for the batch).
+    pub async fn receive_batch(&self, wires: Vec<Vec<u8>>, origin: Origin) -> Vec<Outcome> {
+        let node = self.clone();
+        let count = wires.len();
+        let outcomes = tokio::task::spawn_blocking(move || {
+            node.inner.ingest.ingest_batch(&wires, origin, now_millis())
+        })
+        .await
+        .unwrap_or_else(|_| {
+            (0..count)
+                .map(|_| {
+                    Outcome::Refused(IngestError::Store(StoreError::Engine(
+                        "ingest task failed".into(),
+                    )))
+                })
+                .collect()
+        });
+        for outcome in &outcomes {
+            self.after_ingest(outcome, origin);
+        }
+        outcomes
+    }
+
     fn after_ingest(&self, outcome: &Outcome, origin: Origin) {
         self.inner.metrics.record_outcome(origin, outcome.label());
         match outcome {
             Outcome::Stored {
                 record, inserted, ..
             } => {
-                tracing::info!(record_id = %record.id(), key = %record.logical_key(), version = record.header().version, ?origin, "record stored");
+                // Catch-up stores thousands at a time and logs one summary per round instead.
+                if origin == Origin::Sync {
+                    tracing::debug!(record_id = %record.id(), key = %record.logical_key(), version = record.header().version, ?origin, "record stored");
+                } else {
+                    tracing::info!(record_id = %record.id(), key = %record.logical_key(), version = record.header().version, ?origin, "record stored");
+                }
                 let head = inserted
                     .change
                     .is_new_head(&crate::store::version_info(record));

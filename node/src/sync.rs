@@ -129,20 +129,23 @@ async fn round<S: RecordStore>(
                 }
             }
             Step::Check(records) => {
-                let mut results = Vec::with_capacity(records.len());
-                for wire in records {
-                    let outcome = node.receive(wire.clone(), None, Origin::Sync).await;
-                    let checked = match &outcome {
-                        Outcome::Stored { record, .. } => Checked::Stored(record.id()),
-                        Outcome::NotNew { id } => Checked::Known(*id),
-                        Outcome::Deferred { id, .. } => Checked::Deferred(*id),
-                        Outcome::Refused(_) if outcome.verdict() == Verdict::Reject => {
-                            Checked::Invalid
-                        }
-                        Outcome::Refused(_) => Checked::LocalFailure,
-                    };
-                    results.push((checked, wire));
-                }
+                let outcomes = node.receive_batch(records.clone(), Origin::Sync).await;
+                let results = outcomes
+                    .iter()
+                    .zip(records)
+                    .map(|(outcome, wire)| {
+                        let checked = match outcome {
+                            Outcome::Stored { record, .. } => Checked::Stored(record.id()),
+                            Outcome::NotNew { id } => Checked::Known(*id),
+                            Outcome::Deferred { id, .. } => Checked::Deferred(*id),
+                            Outcome::Refused(_) if outcome.verdict() == Verdict::Reject => {
+                                Checked::Invalid
+                            }
+                            Outcome::Refused(_) => Checked::LocalFailure,
+                        };
+                        (checked, wire)
+                    })
+                    .collect();
                 session.on_checked(results)
             }
             Step::Done(report) => {

@@ -98,23 +98,11 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(engine)
     }
 
-    /// Writes one record and its index entries in one transaction, without flushing.
-    fn write(&self, record: &Record<Verified>) -> Result<Inserted, StoreError> {
-        let id = record.id();
-        let header = record.header();
-        let key = encode_logical_key(&record.logical_key());
-        let incoming = version_info(record);
-        let wire = record.to_wire();
-        let mut history_key = key.clone();
-        history_key.extend_from_slice(&header.version.to_be_bytes());
-        history_key.extend_from_slice(id.as_bytes());
-        let mut kind_key = header.kind.as_str().as_bytes().to_vec();
-        kind_key.push(0);
-        kind_key.extend_from_slice(&time_key(header.created_at, &id));
-        let mut author_key = header.author.as_bytes().to_vec();
-        author_key.extend_from_slice(&time_key(header.created_at, &id));
-        let by_time_key = time_key(header.created_at, &id);
-
+    /// Writes records and their index entries in one transaction, without flushing: all of
+    /// them or none. Records are applied in order, so a later version in the batch sees the head
+    /// an earlier one set.
+    fn write(&self, batch: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
+        let prepared: Vec<PreparedWrite> = batch.iter().map(PreparedWrite::of).collect();
         let result = (
             &self.records,
             &self.heads,
@@ -124,28 +112,34 @@ impl SledStore {
             &self.by_author,
         )
             .transaction(|(records, heads, versions, by_time, by_kind, by_author)| {
-                if records.get(id.as_bytes())?.is_some() {
-                    return Ok(Inserted {
-                        new: false,
-                        change: head::HeadChange::Duplicate,
-                    });
-                }
-                let current = match heads.get(&key)? {
-                    Some(bytes) => {
-                        Some(decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?)
+                let mut outcomes = Vec::with_capacity(prepared.len());
+                for p in &prepared {
+                    if records.get(p.id.as_bytes())?.is_some() {
+                        outcomes.push(Inserted {
+                            new: false,
+                            change: head::HeadChange::Duplicate,
+                        });
+                        continue;
                     }
-                    None => None,
-                };
-                let change = head::decide(current.as_ref(), &incoming);
-                records.insert(id.as_bytes(), wire.as_slice())?;
-                versions.insert(history_key.as_slice(), encode_version(&incoming).as_slice())?;
-                by_time.insert(by_time_key.as_slice(), &[])?;
-                by_kind.insert(kind_key.as_slice(), &[])?;
-                by_author.insert(author_key.as_slice(), &[])?;
-                if change.is_new_head(&incoming) {
-                    heads.insert(key.as_slice(), encode_version(&incoming).as_slice())?;
+                    let current = match heads.get(&p.key)? {
+                        Some(bytes) => Some(
+                            decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?,
+                        ),
+                        None => None,
+                    };
+                    let change = head::decide(current.as_ref(), &p.incoming);
+                    let version = encode_version(&p.incoming);
+                    records.insert(p.id.as_bytes(), p.wire.as_slice())?;
+                    versions.insert(p.history_key.as_slice(), version.as_slice())?;
+                    by_time.insert(p.by_time_key.as_slice(), &[])?;
+                    by_kind.insert(p.kind_key.as_slice(), &[])?;
+                    by_author.insert(p.author_key.as_slice(), &[])?;
+                    if change.is_new_head(&p.incoming) {
+                        heads.insert(p.key.as_slice(), version.as_slice())?;
+                    }
+                    outcomes.push(Inserted { new: true, change });
                 }
-                Ok(Inserted { new: true, change })
+                Ok(outcomes)
             });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
@@ -175,18 +169,15 @@ impl SledStore {
 
 impl RecordStore for SledStore {
     fn insert(&self, record: &Record<Verified>) -> Result<Inserted, StoreError> {
-        let inserted = self.write(record)?;
-        if inserted.new {
-            self.flush()?;
-        }
-        Ok(inserted)
+        let outcomes = self.insert_batch(std::slice::from_ref(record))?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Engine("a write of one record reported nothing".into()))
     }
 
     fn insert_batch(&self, records: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
-        let outcomes = records
-            .iter()
-            .map(|r| self.write(r))
-            .collect::<Result<Vec<_>, _>>()?;
+        let outcomes = self.write(records)?;
         if outcomes.iter().any(|o| o.new) {
             self.flush()?;
         }
@@ -298,5 +289,44 @@ impl RecordStore for SledStore {
         let existed = self.tokens.remove(token_hash).map_err(engine)?.is_some();
         self.flush()?;
         Ok(existed)
+    }
+}
+
+/// The keys and values of one record's write, computed outside the transaction (which sled may
+/// retry on conflict).
+struct PreparedWrite {
+    id: RecordId,
+    key: Vec<u8>,
+    incoming: mosaico_protocol::head::VersionInfo,
+    wire: Vec<u8>,
+    history_key: Vec<u8>,
+    kind_key: Vec<u8>,
+    author_key: Vec<u8>,
+    by_time_key: [u8; 40],
+}
+
+impl PreparedWrite {
+    fn of(record: &Record<Verified>) -> Self {
+        let id = record.id();
+        let header = record.header();
+        let key = encode_logical_key(&record.logical_key());
+        let mut history_key = key.clone();
+        history_key.extend_from_slice(&header.version.to_be_bytes());
+        history_key.extend_from_slice(id.as_bytes());
+        let mut kind_key = header.kind.as_str().as_bytes().to_vec();
+        kind_key.push(0);
+        kind_key.extend_from_slice(&time_key(header.created_at, &id));
+        let mut author_key = header.author.as_bytes().to_vec();
+        author_key.extend_from_slice(&time_key(header.created_at, &id));
+        PreparedWrite {
+            id,
+            key,
+            incoming: version_info(record),
+            wire: record.to_wire(),
+            history_key,
+            kind_key,
+            author_key,
+            by_time_key: time_key(header.created_at, &id),
+        }
     }
 }

@@ -174,6 +174,10 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
                     peer_id: s.peer.to_string(),
                     last_sync_at: s.last_completed_at,
                     last_fetched: s.last_completed_at.map(|_| s.last_stored),
+                    total_fetched: s.total_stored,
+                    behind_by: s.last_completed_at.map(|_| s.last_missing),
+                    connected: s.connected,
+                    failures: s.failures,
                 })
                 .collect(),
         }

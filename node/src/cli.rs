@@ -774,6 +774,32 @@ fn status(args: &ClientArgs) -> anyhow::Result<()> {
     println!("federation: {}", field("federation_id"));
     println!("records: {}", field("record_count"));
     println!("uptime: {} s", field("uptime_secs"));
+    let peers = body
+        .get("sync")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if peers.is_empty() {
+        println!("catch-up: no peer yet");
+    }
+    for peer in peers {
+        let number = |name: &str| peer.get(name).and_then(Value::as_u64);
+        let last = match number("last_sync_at") {
+            Some(at) => format!("{} s ago", now_millis().saturating_sub(at) / 1000),
+            None => "never".to_owned(),
+        };
+        println!(
+            "catch-up with {}: last {last}, {} records in ({} in all), {} behind then{}",
+            peer.get("peer_id").and_then(Value::as_str).unwrap_or("?"),
+            number("last_fetched").unwrap_or(0),
+            number("total_fetched").unwrap_or(0),
+            number("behind_by").unwrap_or(0),
+            match number("failures") {
+                Some(0) | None => String::new(),
+                Some(n) => format!(", {n} failed rounds in a row"),
+            },
+        );
+    }
     Ok(())
 }
 

@@ -81,10 +81,15 @@ fn a_node_that_was_away_gets_everything_it_missed() {
     );
     let (_, status) = returning.get("/api/v1/status");
     assert!(
-        status["sync"]
-            .as_array()
-            .is_some_and(|peers| peers.iter().any(|p| p["last_fetched"].as_u64() >= Some(1))),
+        status["sync"].as_array().is_some_and(|peers| peers
+            .iter()
+            .any(|p| p["total_fetched"].as_u64() >= Some(200))),
         "status shows what came in from which peer: {status}"
+    );
+    let human = mosaico_ok(&["status", "--data", returning.data_arg()]);
+    assert!(
+        human.contains("catch-up with") && human.contains("in all"),
+        "{human}"
     );
 }
 

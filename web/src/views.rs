@@ -433,7 +433,7 @@ impl MembersView {
     }
 }
 
-/// How synchronisation with one peer stands. A placeholder until catch-up reports figures.
+/// How catch-up with one peer stands.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct PeerSyncView {
     /// The peer's libp2p id.
@@ -445,6 +445,16 @@ pub struct PeerSyncView {
     /// Records fetched from it in the last reconciliation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_fetched: Option<u64>,
+    /// Records fetched from it through catch-up since the node started.
+    pub total_fetched: u64,
+    /// How far behind this node was believed to be at the last reconciliation: the records the
+    /// peer had and this node lacked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind_by: Option<u64>,
+    /// Whether the peer is connected now.
+    pub connected: bool,
+    /// Failed rounds in a row (the node retries with backoff).
+    pub failures: u32,
 }
 
 /// The node's own state.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use libp2p::Multiaddr;
+use mosaico_node::client::LocalNode;
 use mosaico_node::datadir::{DataDir, FileConfig, defaults};
 use mosaico_node::federation_file;
 use mosaico_node::node::now_millis;
@@ -548,61 +549,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// A client for the running node's local HTTP API.
-struct LocalNode {
-    base: String,
-    token: Option<String>,
-    http: reqwest::blocking::Client,
-}
-
-impl LocalNode {
-    fn connect(data: &DataDir) -> anyhow::Result<Self> {
-        data.config()?;
-        let addr = std::fs::read_to_string(data.addr_path()).map_err(|_| {
-            anyhow::anyhow!(
-                "no node is running for {}: start it with `mosaico run --data {} --federation FILE`",
-                data.root().display(),
-                data.root().display()
-            )
-        })?;
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        Ok(LocalNode {
-            base: format!("http://{}", addr.trim()),
-            token: data.token().ok(),
-            http,
-        })
-    }
-
-    fn get(&self, path: &str) -> anyhow::Result<(u16, Value)> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .map_err(|e| self.unreachable(e))?;
-        let status = response.status().as_u16();
-        Ok((status, response.json().unwrap_or(Value::Null)))
-    }
-
-    fn post(&self, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().map_err(|e| self.unreachable(e))?;
-        let status = response.status().as_u16();
-        Ok((status, response.json().unwrap_or(Value::Null)))
-    }
-
-    fn unreachable(&self, error: reqwest::Error) -> anyhow::Error {
-        anyhow::anyhow!(
-            "the node at {} does not answer ({error}); is it still running? Start it with `mosaico run`",
-            self.base
-        )
-    }
-}
-
 /// Turns a problem+json answer into an error listing every field problem.
 fn problem(status: u16, body: &Value) -> anyhow::Error {
     let title = body
@@ -670,7 +616,7 @@ fn publish(data: &DataDir, file: &Path) -> anyhow::Result<()> {
         sign_draft(data, draft)?
     };
     let node = LocalNode::connect(data)?;
-    let (status, answer) = node.post("/api/v1/records", &body)?;
+    let (status, answer) = node.post("/api/v1/records", &body)?.into_parts();
     if status != 201 {
         return Err(
             problem(status, &answer).context(format!("{} was not published", file.display()))
@@ -705,7 +651,7 @@ fn sign_draft(data: &DataDir, draft: Draft) -> anyhow::Result<Value> {
         draft.kind(),
         draft.slug()
     );
-    let (status, head) = node.get(&path)?;
+    let (status, head) = node.get(&path)?.into_parts();
     let next = match status {
         200 => {
             head.pointer("/record/version")
@@ -730,15 +676,17 @@ fn retract(data: &DataDir, kind: &str, slug: &str) -> anyhow::Result<()> {
     let kind = Kind::parse(kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
     let secret = data.publisher_key()?;
     let node = LocalNode::connect(data)?;
-    let (status, answer) = node.post(
-        &format!(
-            "/api/v1/records/{}/{}/{}/retract",
-            secret.public_key(),
-            kind,
-            slug
-        ),
-        &json!({}),
-    )?;
+    let (status, answer) = node
+        .post(
+            &format!(
+                "/api/v1/records/{}/{}/{}/retract",
+                secret.public_key(),
+                kind,
+                slug
+            ),
+            &json!({}),
+        )?
+        .into_parts();
     if status != 201 {
         return Err(problem(status, &answer).context(format!("{kind}/{slug} was not retracted")));
     }
@@ -751,7 +699,7 @@ fn retract(data: &DataDir, kind: &str, slug: &str) -> anyhow::Result<()> {
 
 fn status(args: &ClientArgs) -> anyhow::Result<()> {
     let node = LocalNode::connect(&DataDir::new(&args.data))?;
-    let (code, body) = node.get("/api/v1/status")?;
+    let (code, body) = node.get("/api/v1/status")?.into_parts();
     if code != 200 {
         return Err(problem(code, &body));
     }
@@ -805,7 +753,7 @@ fn status(args: &ClientArgs) -> anyhow::Result<()> {
 
 fn peers(args: &ClientArgs) -> anyhow::Result<()> {
     let node = LocalNode::connect(&DataDir::new(&args.data))?;
-    let (code, body) = node.get("/api/v1/peers")?;
+    let (code, body) = node.get("/api/v1/peers")?.into_parts();
     if code != 200 {
         return Err(problem(code, &body));
     }

@@ -46,6 +46,11 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The status and the body, for callers that match on both.
+    pub fn into_parts(self) -> (u16, Value) {
+        (self.status, self.body)
+    }
+
     /// Every problem a problem+json answer lists, as `field: message` lines, or its title.
     pub fn problems(&self) -> Vec<String> {
         let mut lines: Vec<String> = self

@@ -18,6 +18,7 @@ pub mod sync;
 pub mod trust;
 pub mod validate;
 pub mod vocab;
+pub mod yaml;
 
 pub use fields::{Body, CURRENT_FORMAT, Header, LangMap, Millis};
 pub use keys::{FederationId, PublicKey, RecordId, SecretKey, SignatureBytes};

@@ -6,22 +6,16 @@
 //! The visitor counts every node and every level as it goes and stops at the first one over
 //! budget.
 
-use std::cell::Cell;
-use std::fmt;
-
-use mosaico_protocol::canonical::{self, MAX_DEPTH};
+use mosaico_protocol::canonical;
 use mosaico_protocol::draft::Draft;
+use mosaico_protocol::yaml::YamlBudget;
 use mosaico_protocol::{Record, Unverified};
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
 /// The largest publish body: a 64 KiB canonical record can take a few times that as YAML.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Values (scalars, sequences and mappings) a YAML body may expand to. Far more than any record
-/// has (lists are capped at 32 items), far less than an alias bomb.
-const MAX_YAML_NODES: usize = 50_000;
 
 /// The body formats a publish accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,130 +84,11 @@ fn is_envelope(value: &Value) -> bool {
 /// Reads one YAML document into JSON, refusing what JSON cannot say (non-string keys, tags,
 /// non-finite numbers), duplicate keys, nesting deeper than the protocol allows and alias bombs.
 pub fn yaml_to_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    let budget = Budget {
-        nodes: Cell::new(0),
-    };
-    let deserializer = serde_yaml::Deserializer::from_slice(bytes);
-    JsonSeed {
-        budget: &budget,
-        depth: 0,
-    }
-    .deserialize(deserializer)
-    .map_err(|e| ApiError::MalformedBody {
-        detail: format!("not valid YAML for a record: {e}"),
+    mosaico_protocol::yaml::yaml_to_json(bytes, YamlBudget::RECORD).map_err(|e| {
+        ApiError::MalformedBody {
+            detail: format!("not valid YAML for a record: {e}"),
+        }
     })
-}
-
-struct Budget {
-    nodes: Cell<usize>,
-}
-
-#[derive(Clone, Copy)]
-struct JsonSeed<'b> {
-    budget: &'b Budget,
-    depth: usize,
-}
-
-impl JsonSeed<'_> {
-    fn spend<E: de::Error>(&self) -> Result<(), E> {
-        let nodes = self.budget.nodes.get() + 1;
-        if nodes > MAX_YAML_NODES {
-            return Err(E::custom(format!(
-                "the document expands to more than {MAX_YAML_NODES} values (are aliases nested?)"
-            )));
-        }
-        self.budget.nodes.set(nodes);
-        Ok(())
-    }
-
-    fn child<E: de::Error>(&self) -> Result<Self, E> {
-        if self.depth >= MAX_DEPTH {
-            return Err(E::custom(format!(
-                "values are nested more than {MAX_DEPTH} levels deep"
-            )));
-        }
-        Ok(JsonSeed {
-            budget: self.budget,
-            depth: self.depth + 1,
-        })
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for JsonSeed<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value that JSON can represent")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        self.spend()?;
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom(format!("{v} is not a number JSON can hold")))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        self.spend()?;
-        Ok(Value::String(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.spend()?;
-        let child = self.child()?;
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(child)? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.spend()?;
-        let child = self.child()?;
-        let mut object = Map::new();
-        while let Some(key) = map.next_key_seed(child)? {
-            let Value::String(key) = key else {
-                return Err(de::Error::custom(format!(
-                    "mapping keys must be text, found {key}"
-                )));
-            };
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "duplicate key \"{key}\" in one mapping"
-                )));
-            }
-            let value = map.next_value_seed(child)?;
-            object.insert(key, value);
-        }
-        Ok(Value::Object(object))
-    }
 }
 
 #[cfg(test)]
@@ -271,7 +146,7 @@ mod tests {
     fn yaml_that_json_cannot_say_is_refused() {
         for (yaml, why) in [
             ("1: one\n", "keys must be text"),
-            ("a: 1\na: 2\n", "duplicate key"),
+            ("a: 1\na: 2\n", "already defined"),
             ("a: .nan\n", "not a number"),
             ("a: !tag x\n", ""),
             ("a: 1\n---\nb: 2\n", ""),
@@ -282,8 +157,8 @@ mod tests {
         }
         let deep = format!(
             "{}1{}",
-            "[".repeat(MAX_DEPTH + 2),
-            "]".repeat(MAX_DEPTH + 2)
+            "[".repeat(canonical::MAX_DEPTH + 2),
+            "]".repeat(canonical::MAX_DEPTH + 2)
         );
         let err = yaml_to_json(deep.as_bytes()).expect_err("deep");
         assert!(err.to_string().contains("nested"), "{err}");

@@ -104,9 +104,24 @@ fn sled_store_behaves_and_survives_reopen() {
         let store = SledStore::open(&path).expect("open");
         behaves(&store);
     }
-    let store = SledStore::open(&path).expect("reopen");
+    let store = reopen(&path).expect("reopen");
     assert_eq!(store.len().expect("len"), 4);
     assert_eq!(store.heads().expect("heads").len(), 2);
+}
+
+/// Opens a store that a handle of this process just dropped. sled's background flusher may hold
+/// the directory's lock for a moment after the last handle goes, so wait, with a bound, for the
+/// lock to be released (a restarted process never sees this: exit releases the lock).
+fn reopen(path: &std::path::Path) -> Result<SledStore, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match SledStore::open(path) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 #[test]
@@ -119,6 +134,6 @@ fn sled_store_refuses_a_newer_schema() {
             .set_meta("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes())
             .expect("meta");
     }
-    let err = SledStore::open(&path).expect_err("newer schema");
+    let err = reopen(&path).expect_err("newer schema");
     assert!(err.to_string().contains("upgrade mosaico"), "{err}");
 }

@@ -15,6 +15,9 @@ use super::{
     decode_version, encode_logical_key, encode_version, time_key, version_info,
 };
 
+/// Bytes of sled's own page cache.
+const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Records and indexes in a sled database on disk.
 #[derive(Debug, Clone)]
 pub struct SledStore {
@@ -48,6 +51,9 @@ impl SledStore {
             .path(path)
             // Durability comes from the explicit flush after each write, not from a timer.
             .flush_every_ms(None)
+            // sled's default page cache is 1 GiB, which a regional server should not have to
+            // give; reads beyond this come from the operating system's file cache.
+            .cache_capacity(STORE_CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {

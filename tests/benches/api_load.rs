@@ -19,10 +19,15 @@ use serde_json::json;
 const RECORDS: usize = 100_000;
 
 fn main() {
-    assert!(Command::new("wrk").arg("--version").output().is_ok(), "wrk is missing: apt-get install wrk");
+    assert!(
+        Command::new("wrk").arg("--version").output().is_ok(),
+        "wrk is missing: apt-get install wrk"
+    );
     let mut federation = Federation::new(1, 0);
-    let secret = SecretKey::from_hex(&std::fs::read_to_string(federation.regions[0].data.join("publisher.key")).expect("key"))
-        .expect("key");
+    let secret = SecretKey::from_hex(
+        &std::fs::read_to_string(federation.regions[0].data.join("publisher.key")).expect("key"),
+    )
+    .expect("key");
     let languages = ["it", "en", "ca", "nl", "fi", "de", "fr", "es"];
     let start = mosaico_node::node::now_millis() - 365 * 24 * 3600 * 1000;
     let mut first_id = None;
@@ -41,8 +46,13 @@ fn main() {
                 "themes": ["citizens"], "technologies": ["chatbot"], "status": "implemented"
             }))
             .expect("draft");
-            let record = Record::sign(draft.into_unsigned(secret.public_key(), 1, start + i as u64 * 300).expect("unsigned"), &secret)
-                .expect("signed");
+            let record = Record::sign(
+                draft
+                    .into_unsigned(secret.public_key(), 1, start + i as u64 * 300)
+                    .expect("unsigned"),
+                &secret,
+            )
+            .expect("signed");
             first_id.get_or_insert(record.id());
             batch.push(record);
             if batch.len() == 1000 {
@@ -58,19 +68,41 @@ fn main() {
     let startup = started.elapsed();
     let region = &federation.regions[0];
     wait_for("all records served", Duration::from_secs(120), || {
-        (region.get("/api/v1/status").1["record_count"].as_u64() == Some(RECORDS as u64 + 1)).then_some(())
+        (region.get("/api/v1/status").1["record_count"].as_u64() == Some(RECORDS as u64 + 1))
+            .then_some(())
     });
     let url = region.url(&format!("/api/v1/records/{}", first_id.expect("a record")));
-    let output = Command::new("wrk").args(["-t2", "-c64", "-d10s", "--latency", &url]).output().expect("wrk");
+    let output = Command::new("wrk")
+        .args(["-t2", "-c64", "-d10s", "--latency", &url])
+        .output()
+        .expect("wrk");
     let report = String::from_utf8_lossy(&output.stdout);
     println!("{report}");
     let pid = Command::new("pgrep")
-        .args(["-f", "--", &format!("--http 127.0.0.1:{}", region.http_port)])
+        .args([
+            "-f",
+            "--",
+            &format!("--http 127.0.0.1:{}", region.http_port),
+        ])
         .output()
         .expect("pgrep");
-    let pid = String::from_utf8_lossy(&pid.stdout).lines().next().unwrap_or("").trim().to_owned();
+    let pid = String::from_utf8_lossy(&pid.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status.lines().find(|l| l.starts_with("VmRSS")).unwrap_or("VmRSS: ?");
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?");
-    println!("node with {RECORDS} records: start-up to ready {:.1} s (includes building the search index); {rss}; peak {hwm}", startup.as_secs_f64());
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: ?");
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?");
+    println!(
+        "node with {RECORDS} records: start-up to ready {:.1} s (includes building the search index); {rss}; peak {hwm}",
+        startup.as_secs_f64()
+    );
 }

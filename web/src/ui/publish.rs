@@ -4,6 +4,7 @@
 //! re-renders the form with one row more or less. Validation runs the protocol's own rules, so
 //! the messages next to each field are the API's, tied to their fields with `aria-describedby`.
 
+use crate::backend::Role;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,6 +48,26 @@ fn csrf_refused(ctx: &Ctx) -> Response {
         ctx.tr.t("csrf.title"),
         ctx.tr.t("csrf.text"),
     )
+}
+
+/// The checks every signed-in form post makes: a session (otherwise off to sign in), a readable
+/// form, and the session's CSRF token in it. Gives the session's role and the form's fields.
+// The refusal is the page the caller returns as is, once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn signed_in_post(ctx: &Ctx, form: FormPairs) -> Result<(Role, Vec<(String, String)>), Response> {
+    let Some((_, session, role)) = &ctx.session else {
+        return Err(redirect("/signin", &[]));
+    };
+    let Ok(Form(pairs)) = form else {
+        return Err(bad_form(ctx));
+    };
+    if !same_secret(
+        &session.csrf,
+        field_value(&pairs, "csrf").unwrap_or_default(),
+    ) {
+        return Err(csrf_refused(ctx));
+    }
+    Ok((*role, pairs))
 }
 
 fn bad_form(ctx: &Ctx) -> Response {
@@ -1408,18 +1429,10 @@ pub(crate) async fn submit<B: Backend>(
     form: FormPairs,
 ) -> Response {
     let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
-    let Some((_, session, role)) = ctx.session.clone() else {
-        return redirect("/signin", &[]);
+    let (role, pairs) = match signed_in_post(&ctx, form) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal,
     };
-    let Ok(Form(pairs)) = form else {
-        return bad_form(&ctx);
-    };
-    if !same_secret(
-        &session.csrf,
-        field_value(&pairs, "csrf").unwrap_or_default(),
-    ) {
-        return csrf_refused(&ctx);
-    }
     let mut form = RecordForm::from_pairs(&pairs);
     let kind = match Kind::parse(&form.kind) {
         Ok(kind) if kind.is_content() && role.may_publish(&kind) => kind,
@@ -1574,18 +1587,10 @@ pub(crate) async fn retract<B: Backend>(
     form: FormPairs,
 ) -> Response {
     let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
-    let Some((_, session, role)) = ctx.session.clone() else {
-        return redirect("/signin", &[]);
+    let (role, pairs) = match signed_in_post(&ctx, form) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal,
     };
-    let Ok(Form(pairs)) = form else {
-        return bad_form(&ctx);
-    };
-    if !same_secret(
-        &session.csrf,
-        field_value(&pairs, "csrf").unwrap_or_default(),
-    ) {
-        return csrf_refused(&ctx);
-    }
     let record = match load(&backend, &ctx, &id) {
         Ok(record) => record,
         Err(response) => return response,

@@ -31,6 +31,8 @@ fn main() {
     let languages = ["it", "en", "ca", "nl", "fi", "de", "fr", "es"];
     let start = mosaico_node::node::now_millis() - 365 * 24 * 3600 * 1000;
     let mut first_id = None;
+    // Every fifth id, for the run that reads records all over the store.
+    let mut spread_ids = Vec::with_capacity(RECORDS / 5);
     {
         let store = SledStore::open(&federation.regions[0].data.join("store")).expect("store");
         let mut batch = Vec::with_capacity(1000);
@@ -54,6 +56,9 @@ fn main() {
             )
             .expect("signed");
             first_id.get_or_insert(record.id());
+            if i % 5 == 0 {
+                spread_ids.push(record.id().to_string());
+            }
             batch.push(record);
             if batch.len() == 1000 {
                 store.insert_batch(&batch).expect("insert");
@@ -71,13 +76,6 @@ fn main() {
         (region.get("/api/v1/status").1["record_count"].as_u64() == Some(RECORDS as u64 + 1))
             .then_some(())
     });
-    let url = region.url(&format!("/api/v1/records/{}", first_id.expect("a record")));
-    let output = Command::new("wrk")
-        .args(["-t2", "-c64", "-d10s", "--latency", &url])
-        .output()
-        .expect("wrk");
-    let report = String::from_utf8_lossy(&output.stdout);
-    println!("{report}");
     let pid = Command::new("pgrep")
         .args([
             "-f",
@@ -92,17 +90,81 @@ fn main() {
         .unwrap_or("")
         .trim()
         .to_owned();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .unwrap_or("VmRSS: ?");
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .unwrap_or("VmHWM: ?");
+    println!("ready, before the load: {}", status_line(&pid, "VmRSS"));
+    let url = region.url(&format!("/api/v1/records/{}", first_id.expect("a record")));
+    println!("one record, over and over (served from the store's cache):");
+    run_wrk(&url, None);
+    // wrk picks a random one of 20,000 ids for each request, so most reads miss sled's own
+    // cache and come from the operating system's file cache.
+    let script = federation.regions[0].data.join("spread.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "local ids = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/api/v1/records/\" .. ids[math.random(#ids)])\nend\n",
+            spread_ids
+                .iter()
+                .map(|id| format!("\"{id}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    )
+    .expect("wrk script");
+    println!("20,000 records at random:");
+    run_wrk(&region.url("/"), Some(&script));
+    // The allocator hands freed memory back to the system with a delay; sample the settled
+    // figure too, as an operator watching the node a little later would see it.
+    let loaded = Instant::now();
+    for after in [1, 5, 10] {
+        std::thread::sleep(Duration::from_secs(after).saturating_sub(loaded.elapsed()));
+        println!(
+            "{after:>2} s after the load: {}",
+            status_line(&pid, "VmRSS")
+        );
+    }
     println!(
-        "node with {RECORDS} records: start-up to ready {:.1} s (includes building the search index); {rss}; peak {hwm}",
-        startup.as_secs_f64()
+        "node with {RECORDS} records: start-up to ready {:.1} s (includes building the search index); peak {}",
+        startup.as_secs_f64(),
+        status_line(&pid, "VmHWM")
     );
+    // Which part of the resident set is the node's own heap (anonymous) and which is file pages
+    // mapped in (the search index's segments, which the kernel can drop and re-read at will).
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    for line in rollup
+        .lines()
+        .filter(|l| l.starts_with("Rss") || l.starts_with("Anonymous") || l.starts_with("Pss_File"))
+    {
+        println!("  {line}");
+    }
+    if std::env::var_os("MOSAICO_BENCH_HOLD").is_some() {
+        println!("holding node {pid} for inspection; press Enter to stop");
+        let _ = std::io::stdin().read_line(&mut String::new());
+    }
+}
+
+/// One line of `/proc/{pid}/status`, such as `VmRSS:  123456 kB`.
+fn status_line(pid: &str, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .map_or_else(
+            || format!("{field}: ?"),
+            |l| l.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+}
+
+/// Runs wrk for 10 s with 2 threads and 64 connections and prints its report.
+fn run_wrk(url: &str, script: Option<&std::path::Path>) {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", "-c64", "-d10s", "--latency"]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command.arg(url).output().expect("wrk");
+    assert!(
+        output.status.success(),
+        "wrk failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{}", String::from_utf8_lossy(&output.stdout));
 }

@@ -15,8 +15,10 @@ use super::{
     decode_version, encode_logical_key, encode_version, time_key, version_info,
 };
 
-/// Bytes of sled's own page cache.
-const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Bytes of sled's own page cache, as sled counts them (the nodes it keeps in memory take more).
+/// Reads beyond it come from the operating system's file cache; at 100,000 records, 64 MiB kept
+/// about 20 MB more of the node's memory resident without serving records any faster.
+const STORE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Records and indexes in a sled database on disk.
 #[derive(Debug, Clone)]

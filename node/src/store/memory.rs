@@ -1,7 +1,7 @@
 //! An in-memory [`RecordStore`] for tests: the same rules, no disk.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
@@ -119,8 +119,8 @@ impl RecordStore for MemoryStore {
         Ok(self.ids_where(|_, a| a == author))
     }
 
-    fn reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
-        Ok(self.lock().by_time.iter().copied().collect())
+    fn reconciliation_items(&self) -> Result<Arc<Vec<(Millis, RecordId)>>, StoreError> {
+        Ok(Arc::new(self.lock().by_time.iter().copied().collect()))
     }
 
     fn len(&self) -> Result<u64, StoreError> {

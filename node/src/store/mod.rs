@@ -12,6 +12,8 @@
 mod memory;
 mod sled_store;
 
+use std::sync::Arc;
+
 use mosaico_protocol::head::{HeadChange, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
 
@@ -108,7 +110,8 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Ids of every stored version by one author, newest first (by creation time).
     fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError>;
     /// Every (creation time, id) pair, ascending: what reconciliation compares between nodes.
-    fn reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError>;
+    /// Shared, since a node reads it for every round and every message it answers.
+    fn reconciliation_items(&self) -> Result<Arc<Vec<(Millis, RecordId)>>, StoreError>;
     /// Number of stored records (all versions).
     fn len(&self) -> Result<u64, StoreError>;
     /// Whether the store holds no record.

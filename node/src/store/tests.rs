@@ -137,3 +137,38 @@ fn sled_store_refuses_a_newer_schema() {
     let err = reopen(&path).expect_err("newer schema");
     assert!(err.to_string().contains("upgrade mosaico"), "{err}");
 }
+
+#[test]
+fn sled_store_keeps_its_count_and_reconciliation_items_in_step_with_concurrent_writes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    let records: Vec<Record<Verified>> = (0..120)
+        .map(|i| case_study(&emilia(), &format!("case-{i}"), 1 + i % 3, false))
+        .collect();
+    {
+        let store = SledStore::open(&path).expect("open");
+        // Built before the writes, so every later write must merge into it.
+        assert!(store.reconciliation_items().expect("items").is_empty());
+        std::thread::scope(|scope| {
+            for writer in 0..4 {
+                let (store, records) = (&store, &records);
+                scope.spawn(move || {
+                    // Overlapping slices: some records reach the store twice, from two threads.
+                    for chunk in records[writer * 20..writer * 20 + 40].chunks(7) {
+                        store.insert_batch(chunk).expect("insert");
+                        let items = store.reconciliation_items().expect("items");
+                        assert!(items.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+                    }
+                });
+            }
+        });
+        let distinct = 100;
+        assert_eq!(store.len().expect("len"), distinct);
+        let cached = store.reconciliation_items().expect("items");
+        assert_eq!(*cached, store.read_reconciliation_items().expect("tree"));
+        assert_eq!(cached.len() as u64, distinct);
+    }
+    let store = reopen(&path).expect("reopen");
+    assert_eq!(store.len().expect("len"), 100);
+    assert_eq!(store.reconciliation_items().expect("items").len(), 100);
+}

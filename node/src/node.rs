@@ -109,6 +109,20 @@ struct Inner<S: RecordStore> {
     /// Local publishes are serialised so two concurrent edits cannot both take version n+1.
     publishing: tokio::sync::Mutex<()>,
     sync_status: std::sync::Mutex<crate::sync::SyncStatus>,
+    /// How many catch-up rounds are fetching a large number of records right now.
+    bulk_catch_ups: tokio::sync::watch::Sender<usize>,
+}
+
+/// Held by a catch-up round while it fetches many records; see [`Node::bulk_catch_up`].
+#[derive(Debug)]
+pub struct BulkCatchUp {
+    rounds: tokio::sync::watch::Sender<usize>,
+}
+
+impl Drop for BulkCatchUp {
+    fn drop(&mut self) {
+        self.rounds.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl<S: RecordStore> Node<S> {
@@ -133,6 +147,7 @@ impl<S: RecordStore> Node<S> {
                 ready: AtomicBool::new(false),
                 publishing: tokio::sync::Mutex::new(()),
                 sync_status: std::sync::Mutex::new(Vec::new()),
+                bulk_catch_ups: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -164,6 +179,19 @@ impl<S: RecordStore> Node<S> {
     /// How long the node has run.
     pub fn uptime(&self) -> std::time::Duration {
         self.inner.started.elapsed()
+    }
+    /// Announces a large catch-up until the returned guard is dropped. Work derived from the
+    /// store (the search index) may then wait and catch up in bulk afterwards, leaving the cores
+    /// to verification and storage.
+    pub fn bulk_catch_up(&self) -> BulkCatchUp {
+        self.inner.bulk_catch_ups.send_modify(|n| *n += 1);
+        BulkCatchUp {
+            rounds: self.inner.bulk_catch_ups.clone(),
+        }
+    }
+    /// Follows the number of large catch-ups under way.
+    pub fn watch_bulk_catch_ups(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.inner.bulk_catch_ups.subscribe()
     }
     /// Whether the node serves traffic (store open, network up).
     pub fn is_ready(&self) -> bool {

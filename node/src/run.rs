@@ -96,6 +96,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         Arc::clone(&store),
         search_events,
         store.len()?,
+        node.watch_bulk_catch_ups(),
         indexing_stop,
     )?;
     let listener = tokio::net::TcpListener::bind(options.http)

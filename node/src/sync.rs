@@ -24,6 +24,9 @@ use crate::store::RecordStore;
 const TICK: Duration = Duration::from_millis(250);
 /// Events queued for the replication task before senders wait.
 const EVENT_CAPACITY: usize = 256;
+/// From this many missing records on, a round announces a bulk catch-up (see
+/// [`Node::bulk_catch_up`]): four fetch batches, about eight megabytes of records.
+const BULK_CATCH_UP_RECORDS: u64 = 1024;
 
 /// What the replication task hears about.
 #[derive(Debug)]
@@ -101,35 +104,46 @@ async fn round<S: RecordStore>(
     let (mut session, mut step) = Session::start(config, &items);
     drop(items);
     let (mut bytes_in, mut bytes_out) = (0, 0);
+    let mut bulk = None;
+    // The answer to the request sent ahead while a batch was being checked.
+    let mut ahead = None;
     loop {
         step = match step {
             Step::Send(request) => {
+                if bulk.is_none() && session.report().missing >= BULK_CATCH_UP_RECORDS {
+                    bulk = Some(node.bulk_catch_up());
+                }
                 let request = request.encode();
                 bytes_out += request.len();
-                match node.network().sync_request(peer, request).await {
-                    Ok(response) => {
-                        bytes_in += response.len();
-                        session.on_response(&response)
-                    }
-                    Err(error @ crate::network::NetworkError::SyncResponseTooLarge { .. }) => {
-                        // Oversized answers are the peer's doing, not the network's.
-                        tracing::warn!(%peer, %error, "peer answered catch-up with too much data; penalising it");
-                        let _ = node.network().penalize(peer, &error.to_string()).await;
-                        return (
-                            RoundResult::Misbehaved,
-                            session.report(),
-                            bytes_in,
-                            bytes_out,
-                        );
-                    }
-                    Err(error) => {
-                        tracing::info!(%peer, %error, "catch-up round interrupted");
-                        return (RoundResult::Failed, session.report(), bytes_in, bytes_out);
-                    }
+                let answer = node.network().sync_request(peer, request).await;
+                match on_answer(node, peer, &mut session, answer, &mut bytes_in).await {
+                    Ok(step) => step,
+                    Err(result) => return (result, session.report(), bytes_in, bytes_out),
+                }
+            }
+            Step::Receive => {
+                let Some(answer) = ahead.take() else {
+                    tracing::error!(%peer, "catch-up expected an answer that was never asked for");
+                    return (RoundResult::Failed, session.report(), bytes_in, bytes_out);
+                };
+                match on_answer(node, peer, &mut session, answer, &mut bytes_in).await {
+                    Ok(step) => step,
+                    Err(result) => return (result, session.report(), bytes_in, bytes_out),
                 }
             }
             Step::Check(records) => {
-                let outcomes = node.receive_batch(records.clone(), Origin::Sync).await;
+                // The next batch travels while this one is verified and stored.
+                let request = session.fetch_ahead().map(|r| r.encode());
+                bytes_out += request.as_ref().map_or(0, Vec::len);
+                let fetch = async {
+                    match request {
+                        Some(request) => Some(node.network().sync_request(peer, request).await),
+                        None => None,
+                    }
+                };
+                let (outcomes, answer) =
+                    tokio::join!(node.receive_batch(records.clone(), Origin::Sync), fetch);
+                ahead = answer;
                 let results = outcomes
                     .iter()
                     .zip(records)
@@ -150,7 +164,7 @@ async fn round<S: RecordStore>(
             }
             Step::Done(report) => {
                 if report.missing > 0 {
-                    tracing::info!(%peer, missing = report.missing, stored = report.stored, reconcile_messages = report.reconcile_messages, bytes_in, "caught up with peer");
+                    tracing::info!(%peer, missing = report.missing, stored = report.stored, reconcile_messages = report.reconcile_messages, fetches = report.fetches, bytes_in, "caught up with peer");
                 }
                 let result = RoundResult::Completed {
                     stored: report.stored,
@@ -173,6 +187,32 @@ async fn round<S: RecordStore>(
                 return (RoundResult::Failed, session.report(), bytes_in, bytes_out);
             }
         };
+    }
+}
+
+/// Feeds a peer's answer to the session; `Err` ends the round with that result.
+async fn on_answer<S: RecordStore>(
+    node: &Node<S>,
+    peer: PeerId,
+    session: &mut Session,
+    answer: Result<Vec<u8>, crate::network::NetworkError>,
+    bytes_in: &mut usize,
+) -> Result<Step, RoundResult> {
+    match answer {
+        Ok(response) => {
+            *bytes_in += response.len();
+            Ok(session.on_response(&response))
+        }
+        Err(error @ crate::network::NetworkError::SyncResponseTooLarge { .. }) => {
+            // Oversized answers are the peer's doing, not the network's.
+            tracing::warn!(%peer, %error, "peer answered catch-up with too much data; penalising it");
+            let _ = node.network().penalize(peer, &error.to_string()).await;
+            Err(RoundResult::Misbehaved)
+        }
+        Err(error) => {
+            tracing::info!(%peer, %error, "catch-up round interrupted");
+            Err(RoundResult::Failed)
+        }
     }
 }
 

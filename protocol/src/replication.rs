@@ -31,7 +31,7 @@ pub struct ReplicationConfig {
     pub max_concurrent_rounds: usize,
     /// Reconciliation messages per round before the peer is judged endless (default 64).
     pub max_reconcile_messages: usize,
-    /// Ids per fetch request (default 256, the wire limit).
+    /// Ids per fetch request (default 1,024, the wire limit).
     pub fetch_batch: usize,
     /// First wait after a failed round (default 2 s), doubling up to `resync_interval_ms`.
     pub retry_initial_ms: u64,
@@ -227,8 +227,12 @@ pub enum Step {
     /// Send this request to the peer and feed the response to [`Session::on_response`].
     Send(SyncRequest),
     /// Check these records (wire bytes) exactly like gossip, then call [`Session::on_checked`]
-    /// with one result per record, in order.
+    /// with one result per record, in order. Meanwhile the shell may ask
+    /// [`Session::fetch_ahead`] for the next request, to have it answered while it checks.
     Check(Vec<Vec<u8>>),
+    /// Feed the response to the request [`Session::fetch_ahead`] gave to
+    /// [`Session::on_response`].
+    Receive,
     /// Done.
     Done(SessionReport),
     /// The peer broke the protocol; the reason is for logs. Penalise it.
@@ -253,7 +257,12 @@ pub struct SessionReport {
 #[derive(Debug)]
 enum Phase {
     Reconciling,
-    Fetching { asked: Vec<RecordId> },
+    /// `asked` is the batch being answered or checked; `ahead`, a batch requested while it
+    /// was being checked.
+    Fetching {
+        asked: Vec<RecordId>,
+        ahead: Option<Vec<RecordId>>,
+    },
     Retrying,
     Finished,
 }
@@ -399,8 +408,37 @@ impl Session {
         self.report.fetches += 1;
         self.phase = Phase::Fetching {
             asked: batch.clone(),
+            ahead: None,
         };
         Step::Send(SyncRequest::Fetch { ids: batch })
+    }
+
+    /// While the shell checks a batch ([`Step::Check`]), the next fetch request, so that the
+    /// peer's answer travels while this node verifies and stores: a fetch costs the peer a read
+    /// and the network a round trip, and a check costs this node its cores and a disk flush.
+    /// At most one request is ahead at a time. After [`Session::on_checked`] the session then
+    /// says [`Step::Receive`]: the shell feeds it the response to this request.
+    pub fn fetch_ahead(&mut self) -> Option<SyncRequest> {
+        let Phase::Fetching { asked, ahead } = &mut self.phase else {
+            return None;
+        };
+        if ahead.is_some() {
+            return None;
+        }
+        let asked: BTreeSet<&RecordId> = asked.iter().collect();
+        let batch: Vec<RecordId> = self
+            .need
+            .iter()
+            .filter(|id| !asked.contains(id))
+            .take(self.config.fetch_batch)
+            .copied()
+            .collect();
+        if batch.is_empty() {
+            return None;
+        }
+        self.report.fetches += 1;
+        *ahead = Some(batch.clone());
+        Some(SyncRequest::Fetch { ids: batch })
     }
 
     fn on_records(&mut self, records: Vec<Vec<u8>>) -> Step {
@@ -417,7 +455,7 @@ impl Session {
     pub fn on_checked(&mut self, results: Vec<(Checked, Vec<u8>)>) -> Step {
         let retrying = matches!(self.phase, Phase::Retrying);
         let asked: BTreeSet<RecordId> = match &self.phase {
-            Phase::Fetching { asked } => asked.iter().copied().collect(),
+            Phase::Fetching { asked, .. } => asked.iter().copied().collect(),
             Phase::Retrying => self.deferred.iter().map(|(id, _)| *id).collect(),
             _ => return self.fail_peer("records checked outside a fetch".into()),
         };
@@ -448,6 +486,15 @@ impl Session {
         }
         if retrying {
             return self.retry_deferred();
+        }
+        if let Phase::Fetching { ahead, .. } = &mut self.phase
+            && let Some(batch) = ahead.take()
+        {
+            self.phase = Phase::Fetching {
+                asked: batch,
+                ahead: None,
+            };
+            return Step::Receive;
         }
         self.next_fetch()
     }
@@ -638,5 +685,104 @@ mod tests {
         let (mut session, _) = Session::start(ReplicationConfig::default(), &[]);
         let step = session.on_response(&SyncResponse::Records { records: vec![] }.encode());
         assert!(matches!(step, Step::Misbehaved(reason) if reason.contains("unexpected records")));
+    }
+
+    /// Records the responder serves for `ids`: each record's bytes are its id.
+    fn served(ids: &[RecordId]) -> Vec<u8> {
+        let records = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+        SyncResponse::Records { records }.encode()
+    }
+
+    fn stored(records: Vec<Vec<u8>>) -> Vec<(Checked, Vec<u8>)> {
+        records
+            .into_iter()
+            .map(|bytes| {
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&bytes);
+                (Checked::Stored(RecordId(id)), bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fetch_travels_ahead_while_a_batch_is_checked() {
+        let config = ReplicationConfig {
+            fetch_batch: 10,
+            ..ReplicationConfig::default()
+        };
+        let theirs: Vec<(Millis, RecordId)> = (1..=35).map(|n| (n as u64, id(n))).collect();
+        let (mut session, mut step) = Session::start(config, &[]);
+        let mut ahead_response = None;
+        let mut fetched = Vec::new();
+        let mut requests = 0;
+        let report = loop {
+            step = match step {
+                Step::Send(SyncRequest::Reconcile { frame }) => {
+                    let answer = respond_to_reconcile(&theirs, &frame).expect("responder");
+                    session.on_response(&SyncResponse::Reconcile { frame: answer }.encode())
+                }
+                Step::Send(SyncRequest::Fetch { ids }) => {
+                    requests += 1;
+                    session.on_response(&served(&ids))
+                }
+                Step::Check(records) => {
+                    assert!(ahead_response.is_none(), "one request ahead at most");
+                    if let Some(SyncRequest::Fetch { ids }) = session.fetch_ahead() {
+                        requests += 1;
+                        assert!(
+                            ids.iter()
+                                .all(|id| !records.contains(&id.as_bytes().to_vec())),
+                            "the batch ahead does not repeat the batch being checked"
+                        );
+                        ahead_response = Some(served(&ids));
+                    }
+                    assert_eq!(session.fetch_ahead(), None, "only one ahead");
+                    fetched.extend(records.iter().cloned());
+                    session.on_checked(stored(records))
+                }
+                Step::Receive => {
+                    let response = ahead_response.take().expect("a request was sent ahead");
+                    session.on_response(&response)
+                }
+                Step::Done(report) => break report,
+                other => panic!("unexpected step {other:?}"),
+            }
+        };
+        assert_eq!((report.missing, report.stored), (35, 35));
+        assert_eq!(report.fetches, 4, "35 records in batches of 10");
+        assert_eq!(requests, 4);
+        fetched.sort();
+        fetched.dedup();
+        assert_eq!(fetched.len(), 35, "every record once");
+    }
+
+    #[test]
+    fn records_not_asked_for_in_the_batch_ahead_are_misbehaviour() {
+        let config = ReplicationConfig {
+            fetch_batch: 2,
+            ..ReplicationConfig::default()
+        };
+        let theirs: Vec<(Millis, RecordId)> = (1..=6).map(|n| (n as u64, id(n))).collect();
+        let (mut session, mut step) = Session::start(config, &[]);
+        while let Step::Send(SyncRequest::Reconcile { frame }) = step {
+            let answer = respond_to_reconcile(&theirs, &frame).expect("responder");
+            step = session.on_response(&SyncResponse::Reconcile { frame: answer }.encode());
+        }
+        let Step::Send(SyncRequest::Fetch { ids }) = step else {
+            panic!("expected a fetch, got {step:?}");
+        };
+        let Step::Check(records) = session.on_response(&served(&ids)) else {
+            panic!("expected records to check");
+        };
+        assert!(session.fetch_ahead().is_some());
+        assert_eq!(session.on_checked(stored(records)), Step::Receive);
+        // The peer answers the request ahead with records of the batch already stored.
+        let Step::Check(records) = session.on_response(&served(&ids)) else {
+            panic!("expected records to check");
+        };
+        assert!(matches!(
+            session.on_checked(stored(records)),
+            Step::Misbehaved(reason) if reason.contains("not asked for")
+        ));
     }
 }

@@ -149,6 +149,9 @@ impl Simulation {
             resync_interval_ms: 3_000,
             retry_initial_ms: 500,
             misbehaviour_cooldown_ms: 5_000,
+            // Small batches, so that rounds fetch in several batches and one travels ahead
+            // while another is checked, as with a real backlog.
+            fetch_batch: 4,
             ..ReplicationConfig::default()
         };
         let nodes = secrets
@@ -331,12 +334,29 @@ impl Simulation {
                     return;
                 }
                 Step::Check(records) => {
+                    // As the node does: the next request travels while this batch is checked.
+                    if let Some(request) = session.fetch_ahead() {
+                        self.send(
+                            node,
+                            peer,
+                            Message::SyncRequest {
+                                session: number,
+                                bytes: request.encode(),
+                            },
+                        );
+                    }
                     let now = self.now;
                     let results = records
                         .into_iter()
                         .map(|bytes| (self.nodes[node].ingest(&bytes, Door::Sync, now), bytes))
                         .collect();
                     session.on_checked(results)
+                }
+                Step::Receive => {
+                    self.nodes[node]
+                        .sessions
+                        .insert(peer, (number, session, self.now + 2_000));
+                    return;
                 }
                 Step::Done(report) => {
                     let result = RoundResult::Completed {

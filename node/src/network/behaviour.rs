@@ -46,7 +46,7 @@ impl FederationNames {
             topic: IdentTopic::new(format!("mosaico/{id}/records/1")),
             identify_version: format!("/mosaico/{id}/1"),
             kad_protocol: protocol(format!("/mosaico/{id}/kad/1.0.0"))?,
-            sync_protocol: protocol(format!("/mosaico/{id}/sync/1"))?,
+            sync_protocol: protocol(format!("/mosaico/{id}/sync/2"))?,
         })
     }
 }
@@ -236,7 +236,7 @@ mod tests {
         let names = FederationNames::new("ABCdef01").expect("valid hex id");
         assert_eq!(names.topic.to_string(), "mosaico/abcdef01/records/1");
         assert_eq!(names.kad_protocol.as_ref(), "/mosaico/abcdef01/kad/1.0.0");
-        assert_eq!(names.sync_protocol.as_ref(), "/mosaico/abcdef01/sync/1");
+        assert_eq!(names.sync_protocol.as_ref(), "/mosaico/abcdef01/sync/2");
         assert_eq!(names.identify_version, "/mosaico/abcdef01/1");
     }
 

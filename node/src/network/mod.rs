@@ -13,7 +13,7 @@
 //!   messages are forwarded.
 //! * Kademlia in server mode under `/mosaico/<federation_id>/kad/1.0.0`, so discovery never
 //!   mixes with the public IPFS DHT or with another federation.
-//! * Request-response under `/mosaico/<federation_id>/sync/1` for catch-up: one opaque request,
+//! * Request-response under `/mosaico/<federation_id>/sync/2` for catch-up: one opaque request,
 //!   one opaque response, each with a hard size limit (see [`codec`]).
 //!
 //! Identify announces the protocol version `/mosaico/<federation_id>/1`. A peer that announces
@@ -116,7 +116,8 @@ pub struct NetworkConfig {
     /// Maximum size of one gossipsub message on the wire, envelope included.
     /// Default 80 KiB: a 64 KiB record plus the 32-byte frame and the envelope.
     pub gossip_max_message_bytes: usize,
-    /// Maximum size of a sync request, read or written. Default 256 KiB.
+    /// Maximum size of a sync request, read or written. Default: the largest request the sync
+    /// format allows (a 256 KiB reconciliation frame and its header).
     pub sync_max_request_bytes: usize,
     /// Maximum size of a sync response, read or written. Default 8 MiB (a batch of records).
     pub sync_max_response_bytes: usize,
@@ -157,7 +158,7 @@ impl NetworkConfig {
             max_connections: 128,
             max_connections_per_peer: 2,
             gossip_max_message_bytes: 80 * 1024,
-            sync_max_request_bytes: 256 * 1024,
+            sync_max_request_bytes: mosaico_protocol::sync::MAX_REQUEST_BYTES,
             sync_max_response_bytes: 8 * 1024 * 1024,
             sync_request_timeout: Duration::from_secs(30),
             resync_interval: Duration::from_secs(60),

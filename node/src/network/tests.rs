@@ -328,12 +328,13 @@ async fn sync_request_gets_the_peers_response() {
     .expect("sync succeeds");
     assert_eq!(response, b"echo:ranges".to_vec());
 
+    let limit = mosaico_protocol::sync::MAX_REQUEST_BYTES;
     let oversized = client
         .handle
-        .sync_request(server_peer, vec![0u8; 256 * 1024 + 1])
+        .sync_request(server_peer, vec![0u8; limit + 1])
         .await;
     assert!(
-        matches!(oversized, Err(NetworkError::SyncRequestTooLarge { limit, .. }) if limit == 256 * 1024),
+        matches!(oversized, Err(NetworkError::SyncRequestTooLarge { limit: refused_at, .. }) if refused_at == limit),
         "got {oversized:?}"
     );
 

@@ -216,6 +216,12 @@ impl SearchIndex {
         self.writer(1, LIVE_WRITER_BYTES)
     }
 
+    /// A writer for indexing many records at once (two threads, more memory). Only one writer
+    /// can exist at a time: drop the live writer first.
+    pub fn bulk_writer(&self) -> Result<SearchWriter, SearchError> {
+        self.writer(2, REBUILD_WRITER_BYTES)
+    }
+
     fn writer(&self, threads: usize, bytes: usize) -> Result<SearchWriter, SearchError> {
         Ok(SearchWriter {
             writer: self.index.writer_with_num_threads(threads, bytes)?,
@@ -543,6 +549,14 @@ impl SearchWriter {
         Ok(())
     }
 
+    /// Commits, waits for the background merges and closes the writer, so that a bulk
+    /// writer's memory is gone before the live writer (or the serving node) takes over.
+    pub fn finish(mut self) -> Result<(), SearchError> {
+        self.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
     /// Makes the changes durable and visible to searches.
     pub fn commit(&mut self) -> Result<(), SearchError> {
         self.writer.commit()?;
@@ -586,18 +600,23 @@ pub fn rebuild<S: RecordStore + ?Sized>(
         std::fs::remove_dir_all(dir).map_err(io_error(dir))?;
     }
     let index = SearchIndex::open(dir)?;
-    let records = {
-        let mut writer = index.writer(2, REBUILD_WRITER_BYTES)?;
-        let records = fill_from_store(&mut writer, store, progress)?;
-        writer.commit()?;
-        // Merges run in the background; waiting lets the bulk writer's memory go before the
-        // node starts serving.
-        writer.writer.wait_merging_threads()?;
-        records
-    };
-    index.reader.reload()?;
-    index.write_marker(records)?;
+    refill(&index, store, progress)?;
     Ok(index)
+}
+
+/// Replaces every document of `index` with the live heads of `store`, with the bulk writer, and
+/// writes the marker. No other writer may be open on the index.
+pub fn refill<S: RecordStore + ?Sized>(
+    index: &SearchIndex,
+    store: &S,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64, SearchError> {
+    let mut writer = index.bulk_writer()?;
+    writer.clear()?;
+    let records = fill_from_store(&mut writer, store, progress)?;
+    writer.finish()?;
+    index.write_marker(records)?;
+    Ok(records)
 }
 
 /// Why the index in a directory must be rebuilt, if it must.

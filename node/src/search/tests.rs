@@ -490,3 +490,104 @@ fn an_index_out_of_step_with_the_store_is_rebuilt() {
     let index = ensure_fresh(&path, &store).expect("rebuilt");
     assert_eq!(index.num_docs(), 3);
 }
+
+/// Waits, with a bound, until the index holds `docs` documents.
+async fn wait_for_docs(index: &SearchIndex, docs: u64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while index.num_docs() != docs {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the index holds {} documents, expected {docs}",
+            index.num_docs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_indexer_follows_events_defers_during_bulk_catch_up_and_rebuilds_after_falling_behind()
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = std::sync::Arc::new(SearchIndex::open(dir.path()).expect("index"));
+    let store = std::sync::Arc::new(MemoryStore::default());
+    // Small, so that a burst overflows it the way a large catch-up overflows the node's.
+    let (events, receiver) = tokio::sync::broadcast::channel(16);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (bulk, bulk_rounds) = tokio::sync::watch::channel(0usize);
+    let indexer = indexer::spawn(
+        std::sync::Arc::clone(&index),
+        std::sync::Arc::clone(&store),
+        receiver,
+        0,
+        bulk_rounds,
+        stopping,
+    )
+    .expect("indexer");
+    let stored = |record: Record<Verified>| {
+        let inserted = store.insert(&record).expect("insert");
+        let head = inserted
+            .change
+            .is_new_head(&crate::store::version_info(&record));
+        events
+            .send(crate::node::NodeEvent::Stored { record, head })
+            .expect("the indexer listens");
+    };
+    let record_n = |i: u64| {
+        record(
+            &emilia(),
+            json!({"kind": "case_study", "slug": format!("r{i}"), "title": {"en": format!("Portal {i}")}}),
+            1,
+            T0 + i,
+        )
+    };
+
+    // Following: a few records, indexed one batch at a time.
+    for i in 0..5 {
+        stored(record_n(i));
+    }
+    wait_for_docs(&index, 5).await;
+
+    // A bulk catch-up: records are noted, not indexed, until it ends. Within the channel's
+    // capacity, with pauses, so nothing is lost and only the deferral keeps them out.
+    bulk.send(1).expect("bulk");
+    tokio::task::yield_now().await;
+    for i in 5..15 {
+        stored(record_n(i));
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(indexer::COMMIT_DELAY * 4).await;
+    assert_eq!(index.num_docs(), 5, "indexed during a bulk catch-up");
+    bulk.send(0).expect("bulk over");
+    wait_for_docs(&index, 15).await;
+
+    // A burst far beyond the channel, with no pause for the indexer to run in between (this
+    // test's runtime has one thread): events are lost, and the rebuild must still find every
+    // record, including a retraction in the middle of the burst.
+    for i in 15..300 {
+        stored(record_n(i));
+        if i == 150 {
+            stored(retraction(&emilia(), "r3", 2, T0 + 1_000));
+        }
+    }
+    wait_for_docs(&index, 299).await;
+    assert!(
+        index
+            .search(&parse_record_query(&[("q".into(), "Portal 3".into())], None).expect("query"))
+            .expect("search")
+            .hits
+            .iter()
+            .all(|hit| hit.id != record_n(3).id()),
+        "the retracted record left search"
+    );
+
+    // Back to following after the rebuild: the next record is indexed on its own.
+    stored(record_n(300));
+    wait_for_docs(&index, 300).await;
+    stop.send(true).expect("stop");
+    indexer.await.expect("the indexer ends");
+    assert_eq!(
+        index.marker().map(|m| m.records),
+        Some(store.len().expect("len")),
+        "the marker counts every stored record"
+    );
+}

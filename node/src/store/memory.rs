@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
 
-use super::{Inserted, RecordStore, StoreError, TokenRole, version_info};
+use super::{Inserted, ReconciliationItems, RecordStore, StoreError, TokenRole, version_info};
 
 /// Records and indexes in memory, behind one mutex (tests need correctness, not concurrency).
 #[derive(Debug, Default)]
@@ -119,7 +119,7 @@ impl RecordStore for MemoryStore {
         Ok(self.ids_where(|_, a| a == author))
     }
 
-    fn reconciliation_items(&self) -> Result<Arc<Vec<(Millis, RecordId)>>, StoreError> {
+    fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError> {
         Ok(Arc::new(self.lock().by_time.iter().copied().collect()))
     }
 

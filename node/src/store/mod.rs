@@ -18,6 +18,9 @@ use mosaico_protocol::head::{HeadChange, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
 
 pub use memory::MemoryStore;
+
+/// Every (creation time, id) pair of a store, ascending, shared rather than copied.
+pub type ReconciliationItems = Arc<Vec<(Millis, RecordId)>>;
 pub use sled_store::SledStore;
 
 /// The on-disk layout version this node writes. A store of a newer version is refused rather than
@@ -111,7 +114,7 @@ pub trait RecordStore: Send + Sync + 'static {
     fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError>;
     /// Every (creation time, id) pair, ascending: what reconciliation compares between nodes.
     /// Shared, since a node reads it for every round and every message it answers.
-    fn reconciliation_items(&self) -> Result<Arc<Vec<(Millis, RecordId)>>, StoreError>;
+    fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError>;
     /// Number of stored records (all versions).
     fn len(&self) -> Result<u64, StoreError>;
     /// Whether the store holds no record.

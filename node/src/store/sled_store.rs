@@ -13,8 +13,8 @@ use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Ve
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::{
-    Inserted, RecordStore, SCHEMA_VERSION, StoreError, TokenRole, decode_logical_key,
-    decode_version, encode_logical_key, encode_version, time_key, version_info,
+    Inserted, ReconciliationItems, RecordStore, SCHEMA_VERSION, StoreError, TokenRole,
+    decode_logical_key, decode_version, encode_logical_key, encode_version, time_key, version_info,
 };
 
 /// Bytes of sled's own page cache, as sled counts them (the nodes it keeps in memory take more).
@@ -57,7 +57,7 @@ struct Derived {
     /// The reconciliation items, built on first use and then kept in step by every write.
     /// Writers take the lock after their transaction commits, and the first build holds it
     /// while it walks the tree, so no committed record can be left out.
-    reconciliation: Mutex<Option<Arc<Vec<(Millis, RecordId)>>>>,
+    reconciliation: Mutex<Option<ReconciliationItems>>,
 }
 
 fn engine(e: sled::Error) -> StoreError {
@@ -128,13 +128,16 @@ impl SledStore {
         Ok(store)
     }
 
-    fn reconciliation_cache(&self) -> MutexGuard<'_, Option<Arc<Vec<(Millis, RecordId)>>>> {
+    fn reconciliation_cache(&self) -> MutexGuard<'_, Option<ReconciliationItems>> {
         // The cache is rebuilt from the tree if a panic left it in doubt.
-        self.derived.reconciliation.lock().unwrap_or_else(|poisoned| {
-            let mut guard = poisoned.into_inner();
-            *guard = None;
-            guard
-        })
+        self.derived
+            .reconciliation
+            .lock()
+            .unwrap_or_else(|poisoned| {
+                let mut guard = poisoned.into_inner();
+                *guard = None;
+                guard
+            })
     }
 
     /// Brings the in-memory state up to date with records a transaction just committed.
@@ -335,7 +338,7 @@ impl RecordStore for SledStore {
         self.ids_with_prefix(&self.by_author, author.as_bytes())
     }
 
-    fn reconciliation_items(&self) -> Result<Arc<Vec<(Millis, RecordId)>>, StoreError> {
+    fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError> {
         let mut cache = self.reconciliation_cache();
         if let Some(items) = cache.as_ref() {
             return Ok(Arc::clone(items));

@@ -25,7 +25,7 @@ const TICK: Duration = Duration::from_millis(250);
 /// Events queued for the replication task before senders wait.
 const EVENT_CAPACITY: usize = 256;
 /// From this many missing records on, a round announces a bulk catch-up (see
-/// [`Node::bulk_catch_up`]): four fetch batches, about eight megabytes of records.
+/// [`Node::bulk_catch_up`]): a full fetch batch, a couple of megabytes of records.
 const BULK_CATCH_UP_RECORDS: u64 = 1024;
 
 /// What the replication task hears about.

@@ -64,10 +64,11 @@ impl IngestError {
     pub fn reason(&self) -> &'static str {
         match self {
             IngestError::Record(e) => e.code(),
-            IngestError::Trust(TrustError::BelowThreshold { .. }) => "below_threshold",
-            IngestError::Trust(TrustError::MembershipOutOfOrder { .. }) => {
-                "membership_out_of_order"
-            }
+            // Metric labels: the two membership failures by name, every other trust refusal
+            // (the log line says which, in words) as one label operators alert on.
+            IngestError::Trust(
+                e @ (TrustError::BelowThreshold { .. } | TrustError::MembershipOutOfOrder { .. }),
+            ) => e.code(),
             IngestError::Trust(_) => "not_authorised",
             IngestError::IdMismatch { .. } => "id_mismatch",
             IngestError::Store(_) => "store_failed",

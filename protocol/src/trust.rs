@@ -82,6 +82,20 @@ pub enum TrustError {
 }
 
 impl TrustError {
+    /// The stable code of the error, as the specification names it (docs/protocol.md,
+    /// section 13), for test vectors, logs and other implementations.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustError::NotGenesis => "not_genesis",
+            TrustError::Unknown { .. } => "unknown_key",
+            TrustError::NotEndorsedFor { .. } => "not_endorsed_for",
+            TrustError::MembersOnly { .. } => "members_only",
+            TrustError::MembershipOutOfOrder { .. } => "membership_out_of_order",
+            TrustError::BelowThreshold { .. } => "below_threshold",
+            TrustError::OtherFederation { .. } => "other_federation",
+        }
+    }
+
     /// Whether the sender of such a record should be penalised. A membership update that merely
     /// arrived before the one it follows is not an offence: it is ignored, and catch-up will
     /// deliver it again once the gap is filled.

@@ -37,18 +37,6 @@ fn now(vector: &Value) -> u64 {
     vector["now"].as_u64().expect("now is a whole number")
 }
 
-fn trust_code(error: &TrustError) -> &'static str {
-    match error {
-        TrustError::NotGenesis => "not_genesis",
-        TrustError::Unknown { .. } => "unknown_key",
-        TrustError::NotEndorsedFor { .. } => "not_endorsed_for",
-        TrustError::MembersOnly { .. } => "members_only",
-        TrustError::MembershipOutOfOrder { .. } => "membership_out_of_order",
-        TrustError::BelowThreshold { .. } => "below_threshold",
-        TrustError::OtherFederation { .. } => "other_federation",
-    }
-}
-
 fn decode_and_verify(vector: &Value) -> Result<Record<Verified>, mosaico_protocol::RecordError> {
     Record::<Unverified>::decode(&wire(vector)).and_then(|r| r.verify(now(vector)))
 }
@@ -246,7 +234,7 @@ fn trust_vectors_give_the_stated_outcome() {
         }
         let outcome = federation.admit(&record);
         assert_eq!(
-            outcome.as_ref().err().map(trust_code),
+            outcome.as_ref().err().map(TrustError::code),
             vector["trust_error"].as_str(),
             "{description}: {outcome:?}"
         );

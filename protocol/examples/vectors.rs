@@ -115,19 +115,6 @@ impl Spec {
     }
 }
 
-/// The stable code of a trust error, as the spec lists them.
-fn trust_code(error: &TrustError) -> &'static str {
-    match error {
-        TrustError::NotGenesis => "not_genesis",
-        TrustError::Unknown { .. } => "unknown_key",
-        TrustError::NotEndorsedFor { .. } => "not_endorsed_for",
-        TrustError::MembersOnly { .. } => "members_only",
-        TrustError::MembershipOutOfOrder { .. } => "membership_out_of_order",
-        TrustError::BelowThreshold { .. } => "below_threshold",
-        TrustError::OtherFederation { .. } => "other_federation",
-    }
-}
-
 fn hex_of(key: &SecretKey) -> String {
     key.public_key().to_hex()
 }
@@ -927,7 +914,7 @@ fn render(spec: &Spec, index: usize, done: &[Value]) -> Result<Value> {
             federation.apply(earlier)?;
         }
         let admitted = federation.admit(record);
-        let got = admitted.as_ref().err().map(trust_code);
+        let got = admitted.as_ref().err().map(TrustError::code);
         if got != *expected {
             return Err(problem(format!("trust says {admitted:?}")).into());
         }

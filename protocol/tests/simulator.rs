@@ -308,6 +308,17 @@ impl Simulation {
         }
     }
 
+    fn send_request(&mut self, node: NodeId, peer: NodeId, session: u64, request: &SyncRequest) {
+        self.send(
+            node,
+            peer,
+            Message::SyncRequest {
+                session,
+                bytes: request.encode(),
+            },
+        );
+    }
+
     /// Carries out session steps until it waits for the network or ends.
     fn drive(
         &mut self,
@@ -323,27 +334,13 @@ impl Simulation {
                     self.nodes[node]
                         .sessions
                         .insert(peer, (number, session, self.now + 2_000));
-                    self.send(
-                        node,
-                        peer,
-                        Message::SyncRequest {
-                            session: number,
-                            bytes: request.encode(),
-                        },
-                    );
+                    self.send_request(node, peer, number, &request);
                     return;
                 }
                 Step::Check(records) => {
                     // As the node does: the next request travels while this batch is checked.
                     if let Some(request) = session.fetch_ahead() {
-                        self.send(
-                            node,
-                            peer,
-                            Message::SyncRequest {
-                                session: number,
-                                bytes: request.encode(),
-                            },
-                        );
+                        self.send_request(node, peer, number, &request);
                     }
                     let now = self.now;
                     let results = records

@@ -214,5 +214,16 @@ pub(crate) fn time_key(created_at: Millis, id: &RecordId) -> [u8; 40] {
     out
 }
 
+pub(crate) fn decode_time_key(bytes: &[u8]) -> Result<(Millis, RecordId), StoreError> {
+    if bytes.len() != 40 {
+        return Err(StoreError::Corrupt("time index entry".into()));
+    }
+    let mut time = [0u8; 8];
+    time.copy_from_slice(&bytes[..8]);
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&bytes[8..]);
+    Ok((u64::from_be_bytes(time), RecordId(id)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{
     Inserted, ReconciliationItems, RecordStore, SCHEMA_VERSION, StoreError, TokenRole,
-    decode_logical_key, decode_version, encode_logical_key, encode_version, time_key, version_info,
+    decode_logical_key, decode_time_key, decode_version, encode_logical_key, encode_version,
+    time_key, version_info,
 };
 
 /// Bytes of sled's own page cache, as sled counts them (the nodes it keeps in memory take more).
@@ -142,7 +143,7 @@ impl SledStore {
 
     /// Brings the in-memory state up to date with records a transaction just committed.
     fn committed(&self, batch: &[Record<Verified>], outcomes: &[Inserted]) {
-        let mut added: Vec<(Millis, RecordId)> = batch
+        let added: Vec<(Millis, RecordId)> = batch
             .iter()
             .zip(outcomes)
             .filter(|(_, inserted)| inserted.new)
@@ -156,41 +157,19 @@ impl SledStore {
             .fetch_add(added.len() as u64, Ordering::SeqCst);
         let mut cache = self.reconciliation_cache();
         if let Some(items) = cache.as_mut() {
-            added.sort_unstable();
             let items = Arc::make_mut(items);
-            let mut merged = Vec::with_capacity(items.len() + added.len());
-            let (mut old, mut new) = (items.iter().peekable(), added.iter().peekable());
-            loop {
-                let next = match (old.peek(), new.peek()) {
-                    (Some(a), Some(b)) if a <= b => old.next(),
-                    (_, Some(_)) => new.next(),
-                    (Some(_), None) => old.next(),
-                    (None, None) => break,
-                };
-                if let Some(&item) = next
-                    && merged.last() != Some(&item)
-                {
-                    merged.push(item);
-                }
-            }
-            *items = merged;
+            items.extend(added);
+            // The stable sort finds the sorted run already held and merges the new items into
+            // it in linear time; a record the first build also read appears twice, once.
+            items.sort();
+            items.dedup();
         }
     }
 
     pub(super) fn read_reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
         self.by_time
             .iter()
-            .map(|entry| {
-                let (k, _) = entry.map_err(engine)?;
-                if k.len() != 40 {
-                    return Err(StoreError::Corrupt("time index entry".into()));
-                }
-                let mut time = [0u8; 8];
-                time.copy_from_slice(&k[..8]);
-                let mut id = [0u8; 32];
-                id.copy_from_slice(&k[8..]);
-                Ok((u64::from_be_bytes(time), RecordId(id)))
-            })
+            .map(|entry| decode_time_key(&entry.map_err(engine)?.0))
             .collect()
     }
 

@@ -6,7 +6,8 @@
 //! failure maps to a gossip verdict: malformed or forged input is `Reject` (the sender is
 //! penalised), input that is merely not new is `Ignore`.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use mosaico_protocol::head::HeadChange;
 use mosaico_protocol::trust::{Authority, Federation, TrustError};
@@ -140,21 +141,18 @@ impl<S: RecordStore> Ingest<S> {
     pub fn new(store: Arc<S>, genesis: &Record<Verified>) -> Result<Self, IngestError> {
         let mut federation = Federation::from_genesis(genesis)?;
         let mut updates = Vec::new();
-        for id in store.ids_by_kind(&Kind::Membership)? {
-            if let Some(record) = store.record(&id)? {
-                updates.push(record);
+        let mut endorsements = Vec::new();
+        for id in store.trust_record_ids()? {
+            match store.record(&id)? {
+                Some(record) if record.header().kind == Kind::Membership => updates.push(record),
+                Some(record) => endorsements.push(record),
+                None => {}
             }
         }
         updates.sort_by_key(|r| r.header().version);
         for update in &updates {
             // Updates that do not chain (a competing branch) are kept but not applied.
             let _ = federation.apply(update);
-        }
-        let mut endorsements = Vec::new();
-        for id in store.ids_by_kind(&Kind::Endorsement)? {
-            if let Some(record) = store.record(&id)? {
-                endorsements.push(record);
-            }
         }
         endorsements.sort_by_key(|r| r.header().version);
         for endorsement in &endorsements {
@@ -180,15 +178,62 @@ impl<S: RecordStore> Ingest<S> {
     }
 
     /// Runs a batch of records (a catch-up fetch) through every check, with the same outcome per
-    /// record as [`Ingest::ingest_wire`] one by one, but faster: signatures are checked on all
-    /// cores, and content records are stored with one durable flush per batch instead of one per
-    /// record. Trust records (membership, endorsements) are stored one at a time, in order, since
-    /// they change what the records after them are allowed to be.
+    /// record, in the same order, as [`Ingest::ingest_wire`] one by one, but faster: the batch is
+    /// cut into chunks, signatures are checked on every core, and while one chunk is stored
+    /// (one transaction and one durable flush) the other cores check the next ones. Trust records
+    /// (membership, endorsements) are stored one at a time, in order, since they change what the
+    /// records after them are allowed to be.
     pub fn ingest_batch(&self, wires: &[Vec<u8>], origin: Origin, now: Millis) -> Vec<Outcome> {
-        let verified = verify_in_parallel(wires, now, |id| self.store.contains(id));
-        let mut outcomes: Vec<Option<Outcome>> = (0..wires.len()).map(|_| None).collect();
+        let mut outcomes = Vec::with_capacity(wires.len());
+        // Unlike gossip, a fetch brings records this node was missing when it asked, so the
+        // check whether one is already held is left to the store's write. It also keeps the
+        // checking threads off the store: sled makes every read wait while a batch commits.
+        let check = |wire: &Vec<u8>| {
+            Record::<Unverified>::decode(wire)
+                .and_then(|record| record.verify(now))
+                .map_err(|e| Box::new(Outcome::Refused(e.into())))
+        };
+        check_ahead(wires, CHUNK_RECORDS, check, |chunk| {
+            outcomes.extend(self.admit_and_store(chunk, origin));
+        });
+        outcomes
+    }
+
+    /// Decodes and verifies one record, and checks it is the one `claimed` if a frame named
+    /// one. A record already held needs no signature check: the expensive step is skipped.
+    fn check(
+        &self,
+        wire: &[u8],
+        claimed: Option<RecordId>,
+        now: Millis,
+    ) -> Result<Record<Verified>, Box<Outcome>> {
+        let refused = |e: IngestError| Box::new(Outcome::Refused(e));
+        let record = Record::<Unverified>::decode(wire).map_err(|e| refused(e.into()))?;
+        if let Some(claimed) = claimed
+            && claimed != record.id()
+        {
+            return Err(refused(IngestError::IdMismatch {
+                claimed,
+                actual: record.id(),
+            }));
+        }
+        match self.store.contains(&record.id()) {
+            Ok(true) => return Err(Box::new(Outcome::NotNew { id: record.id() })),
+            Ok(false) => {}
+            Err(e) => return Err(refused(e.into())),
+        }
+        record.verify(now).map_err(|e| refused(e.into()))
+    }
+
+    /// Admits and stores checked records in their order, content records of a run together.
+    fn admit_and_store(
+        &self,
+        checked: Vec<Result<Record<Verified>, Box<Outcome>>>,
+        origin: Origin,
+    ) -> Vec<Outcome> {
+        let mut outcomes: Vec<Option<Outcome>> = (0..checked.len()).map(|_| None).collect();
         let mut pending: Vec<(usize, Record<Verified>, Authority)> = Vec::new();
-        for (index, checked) in verified.into_iter().enumerate() {
+        for (index, checked) in checked.into_iter().enumerate() {
             let record = match checked {
                 Ok(record) => record,
                 Err(outcome) => {
@@ -197,7 +242,7 @@ impl<S: RecordStore> Ingest<S> {
                 }
             };
             if matches!(record.header().kind, Kind::Membership | Kind::Endorsement) {
-                self.flush_pending(&mut pending, &mut outcomes);
+                self.store_pending(&mut pending, &mut outcomes);
                 outcomes[index] = Some(self.ingest_verified(record, origin));
                 continue;
             }
@@ -216,10 +261,12 @@ impl<S: RecordStore> Ingest<S> {
                 Err(e) => outcomes[index] = Some(Outcome::Refused(e.into())),
             }
         }
-        self.flush_pending(&mut pending, &mut outcomes);
+        self.store_pending(&mut pending, &mut outcomes);
         outcomes
             .into_iter()
             .map(|o| {
+                // Every index is filled above; a gap would be a bug, reported as a local failure
+                // rather than blamed on the peer.
                 o.unwrap_or_else(|| {
                     Outcome::Refused(IngestError::Store(StoreError::Engine(
                         "record skipped".into(),
@@ -229,7 +276,7 @@ impl<S: RecordStore> Ingest<S> {
             .collect()
     }
 
-    fn flush_pending(
+    fn store_pending(
         &self,
         pending: &mut Vec<(usize, Record<Verified>, Authority)>,
         outcomes: &mut [Option<Outcome>],
@@ -271,27 +318,9 @@ impl<S: RecordStore> Ingest<S> {
         origin: Origin,
         now: Millis,
     ) -> Outcome {
-        let record = match Record::<Unverified>::decode(bytes) {
-            Ok(record) => record,
-            Err(e) => return Outcome::Refused(e.into()),
-        };
-        if let Some(claimed) = claimed
-            && claimed != record.id()
-        {
-            return Outcome::Refused(IngestError::IdMismatch {
-                claimed,
-                actual: record.id(),
-            });
-        }
-        // A record we already hold needs no signature check: skip the expensive step.
-        match self.store.contains(&record.id()) {
-            Ok(true) => return Outcome::NotNew { id: record.id() },
-            Ok(false) => {}
-            Err(e) => return Outcome::Refused(e.into()),
-        }
-        match record.verify(now) {
+        match self.check(bytes, claimed, now) {
             Ok(record) => self.ingest_verified(record, origin),
-            Err(e) => Outcome::Refused(e.into()),
+            Err(outcome) => *outcome,
         }
     }
 
@@ -338,44 +367,223 @@ impl<S: RecordStore> Ingest<S> {
     }
 }
 
-/// Decodes and verifies every record, splitting the work across the machine's cores. A record
-/// already held (`known`) skips the signature check.
-fn verify_in_parallel(
-    wires: &[Vec<u8>],
-    now: Millis,
-    known: impl Fn(&RecordId) -> Result<bool, StoreError> + Sync,
-) -> Vec<Result<Record<Verified>, Box<Outcome>>> {
-    let check = |wire: &Vec<u8>| -> Result<Record<Verified>, Box<Outcome>> {
-        let record =
-            Record::<Unverified>::decode(wire).map_err(|e| Box::new(Outcome::Refused(e.into())))?;
-        match known(&record.id()) {
-            Ok(true) => return Err(Box::new(Outcome::NotNew { id: record.id() })),
-            Ok(false) => {}
-            Err(e) => return Err(Box::new(Outcome::Refused(e.into()))),
-        }
-        record
-            .verify(now)
-            .map_err(|e| Box::new(Outcome::Refused(e.into())))
-    };
-    let threads = std::thread::available_parallelism()
+/// Records per chunk of a batch: one transaction and one durable flush each. Small enough that
+/// storing a chunk overlaps with checking the next (a catch-up batch holds up to 1,024), large
+/// enough that flushes stay a small part of the cost (docs/benchmarks.md, "Ingest").
+const CHUNK_RECORDS: usize = 128;
+
+/// Runs `check` over every item, cut into chunks of `chunk` items, and hands each chunk's results
+/// to `consume` in order, on the calling thread. Other threads, one per further core, check
+/// chunks ahead while `consume` runs; the calling thread checks too whenever the next chunk is
+/// not ready yet, so no core waits while work is left.
+fn check_ahead<I: Sync, T: Send>(
+    items: &[I],
+    chunk: usize,
+    check: impl Fn(&I) -> T + Sync,
+    mut consume: impl FnMut(Vec<T>),
+) {
+    let chunks: Vec<&[I]> = items.chunks(chunk.max(1)).collect();
+    let helpers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || wires.len() < 16 {
-        return wires.iter().map(check).collect();
+        .saturating_sub(1)
+        .min(7)
+        .min(chunks.len().saturating_sub(1));
+    if helpers == 0 {
+        for part in chunks {
+            consume(part.iter().map(&check).collect());
+        }
+        return;
     }
-    let chunk = wires.len().div_ceil(threads);
+    let pipeline = Pipeline {
+        next: AtomicUsize::new(0),
+        done: Mutex::new((0..chunks.len()).map(|_| None).collect()),
+        ready: Condvar::new(),
+    };
+    // Checks the next unclaimed chunk; false when none is left.
+    let work = || -> bool {
+        let index = pipeline.next.fetch_add(1, Ordering::Relaxed);
+        let Some(part) = chunks.get(index) else {
+            return false;
+        };
+        // A panic in decode or verify is a bug; it is carried to the calling thread, which would
+        // otherwise wait for this chunk forever.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            part.iter().map(&check).collect::<Vec<T>>()
+        }));
+        pipeline.lock()[index] = Some(result);
+        pipeline.ready.notify_all();
+        true
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = wires
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                // A panic in a verification thread is a bug in decode or verify; surface it.
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        for _ in 0..helpers {
+            scope.spawn(|| while work() {});
+        }
+        for index in 0..chunks.len() {
+            let result = loop {
+                let mut done = pipeline.lock();
+                if let Some(result) = done[index].take() {
+                    break result;
+                }
+                if pipeline.next.load(Ordering::Relaxed) < chunks.len() {
+                    drop(done);
+                    work();
+                } else {
+                    // Every chunk is claimed; the one needed is being checked by a helper.
+                    drop(
+                        pipeline
+                            .ready
+                            .wait_while(done, |done| done[index].is_none())
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
+                }
+            };
+            match result {
+                Ok(checked) => consume(checked),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+}
+
+/// The shared state of [`check_ahead`]: the next chunk to claim and the results not yet consumed.
+struct Pipeline<T> {
+    next: AtomicUsize,
+    done: Mutex<Vec<Option<std::thread::Result<Vec<T>>>>>,
+    ready: Condvar,
+}
+
+impl<T> Pipeline<T> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<std::thread::Result<Vec<T>>>>> {
+        self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mosaico_protocol::SecretKey;
+    use mosaico_protocol::draft::Draft;
+    use mosaico_protocol::fields::Member;
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    const NOW: Millis = 1_800_000_000_000;
+
+    fn member() -> SecretKey {
+        SecretKey::from_bytes([7; 32])
+    }
+
+    fn pipeline() -> Ingest<MemoryStore> {
+        let genesis = crate::federation_file::genesis(
+            "test",
+            vec![Member {
+                name: "Emilia-Romagna".into(),
+                key: member().public_key(),
+                country: Some("IT".into()),
+                nuts: None,
+            }],
+            1,
+            NOW - 1_000_000,
+            Some(&member()),
+        )
+        .expect("genesis");
+        let store = Arc::new(MemoryStore::new());
+        store.insert(&genesis).expect("genesis stored");
+        Ingest::new(store, &genesis).expect("pipeline")
+    }
+
+    fn case_study(secret: &SecretKey, n: usize) -> Vec<u8> {
+        let unsigned = Draft::from_value(json!({
+            "kind": "case_study", "slug": format!("case-{n}"),
+            "title": {"en": format!("Case {n}")}, "summary": {"en": "A summary"},
+            "organisation": "Regione Emilia-Romagna", "country": "IT"
+        }))
+        .expect("draft")
+        .into_unsigned(secret.public_key(), 1, NOW - 500_000 + n as u64)
+        .expect("unsigned");
+        Record::sign(unsigned, secret).expect("signed").to_wire()
+    }
+
+    /// A batch of several chunks mixing every outcome: each record gets the outcome it would get
+    /// alone, in its place, whatever chunk it falls in.
+    #[test]
+    fn a_batch_gives_each_record_the_outcome_it_would_get_alone_in_order() {
+        let stranger = SecretKey::from_bytes([9; 32]);
+        let mut wires = Vec::new();
+        let mut expected = Vec::new();
+        for n in 0..CHUNK_RECORDS * 3 + 5 {
+            match n % 7 {
+                3 => {
+                    let mut forged = case_study(&member(), n);
+                    let at = forged.len() / 2;
+                    forged[at] ^= 0x01;
+                    wires.push(forged);
+                    expected.push("refused");
+                }
+                5 => {
+                    wires.push(case_study(&stranger, n));
+                    expected.push("not_authorised");
+                }
+                6 => {
+                    // The record of two places before, again: stored once, then not new.
+                    wires.push(wires[n - 2].clone());
+                    expected.push("not_new");
+                }
+                _ => {
+                    wires.push(case_study(&member(), n));
+                    expected.push("stored");
+                }
+            }
+        }
+        let batch = pipeline();
+        let outcomes = batch.ingest_batch(&wires, Origin::Sync, NOW);
+        let labels: Vec<&str> = outcomes
+            .iter()
+            .map(|o| match o.label() {
+                "invalid_field" | "bad_signature" | "malformed_json" => "refused",
+                other => other,
             })
-            .collect()
-    })
+            .collect();
+        assert_eq!(labels, expected);
+
+        let alone = pipeline();
+        for (wire, outcome) in wires.iter().zip(&outcomes) {
+            let single = alone.ingest_wire(wire, None, Origin::Sync, NOW);
+            assert_eq!(single.label(), outcome.label());
+        }
+        assert_eq!(
+            batch.store().reconciliation_items().expect("items"),
+            alone.store().reconciliation_items().expect("items"),
+            "both paths leave the same records"
+        );
+    }
+
+    #[test]
+    fn checking_ahead_hands_every_chunk_over_once_in_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        for chunk in [1, 7, 128, 1000, 5000] {
+            let mut seen = Vec::new();
+            check_ahead(
+                &items,
+                chunk,
+                |n| n * 2,
+                |part| {
+                    assert!(part.len() <= chunk);
+                    seen.extend(part);
+                },
+            );
+            let expected: Vec<usize> = items.iter().map(|n| n * 2).collect();
+            assert_eq!(seen, expected, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_panic_while_checking_ahead_reaches_the_caller() {
+        let items: Vec<usize> = (0..64).collect();
+        let caught = std::panic::catch_unwind(|| {
+            check_ahead(&items, 4, |n| assert!(*n != 45, "a bug in a check"), |_| {});
+        });
+        assert!(caught.is_err(), "the panic is not swallowed");
+    }
 }

@@ -129,11 +129,34 @@ impl PublicKey {
     /// Checks `signature` over `message` with strict Ed25519 rules (no small-order keys, canonical
     /// scalars), so every conforming implementation accepts exactly the same signatures.
     pub fn verify_strict(&self, message: &[u8], signature: &SignatureBytes) -> bool {
-        let Ok(key) = VerifyingKey::from_bytes(&self.0) else {
+        let Some(key) = self.verifying_key() else {
             return false;
         };
         let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
         key.verify_strict(message, &signature).is_ok()
+    }
+
+    /// The key as a curve point. Decompressing it costs about a quarter of a signature check,
+    /// and a federation has a few dozen keys signing thousands of records each, so each thread
+    /// remembers the keys it has decompressed (a pure function's results: nothing to invalidate).
+    fn verifying_key(&self) -> Option<VerifyingKey> {
+        /// More distinct keys than any federation has; past it the memory starts afresh.
+        const REMEMBERED: usize = 1024;
+        thread_local! {
+            static DECOMPRESSED: std::cell::RefCell<std::collections::HashMap<[u8; 32], VerifyingKey>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        DECOMPRESSED.with_borrow_mut(|keys| {
+            if let Some(key) = keys.get(&self.0) {
+                return Some(*key);
+            }
+            let key = VerifyingKey::from_bytes(&self.0).ok()?;
+            if keys.len() >= REMEMBERED {
+                keys.clear();
+            }
+            keys.insert(self.0, key);
+            Some(key)
+        })
     }
 }
 

@@ -133,7 +133,10 @@ impl<S> Clone for Record<S> {
 struct Inner {
     id: RecordId,
     unsigned: Value,
-    canonical: Vec<u8>,
+    /// The wire form, built once: a record is stored and forwarded far more often than built.
+    wire: Vec<u8>,
+    /// Where the canonical unsigned record sits inside `wire`.
+    canonical: std::ops::Range<usize>,
     header: Header,
     body: Body,
     signatures: Vec<Signature>,
@@ -158,7 +161,7 @@ impl<S> Record<S> {
     }
     /// The canonical bytes of the unsigned record (what the id hashes).
     pub fn canonical(&self) -> &[u8] {
-        &self.inner.canonical
+        &self.inner.wire[self.inner.canonical.clone()]
     }
     /// The envelope's signatures.
     pub fn signatures(&self) -> &[Signature] {
@@ -180,12 +183,12 @@ impl<S> Record<S> {
     /// The wire form: canonical JSON of `{"record": …, "signatures": […]}`. Canonical, so the
     /// same record always has the same wire bytes whoever encodes it.
     pub fn to_wire(&self) -> Vec<u8> {
-        let mut envelope = Map::new();
-        envelope.insert("record".into(), self.inner.unsigned.clone());
-        // Serializing our own plain structs to a Value cannot fail.
-        let signatures = serde_json::to_value(&self.inner.signatures).unwrap_or_default();
-        envelope.insert("signatures".into(), signatures);
-        canonical::canonical_bytes(&Value::Object(envelope))
+        self.inner.wire.clone()
+    }
+
+    /// The wire form, borrowed.
+    pub fn wire(&self) -> &[u8] {
+        &self.inner.wire
     }
 }
 
@@ -248,11 +251,13 @@ impl Record<Unverified> {
 
     fn from_unsigned(unsigned: Value, signatures: Vec<Signature>) -> Result<Self, RecordError> {
         let (canonical, header, body) = check_unsigned(&unsigned)?;
+        let (wire, range) = envelope(&canonical, &signatures);
         Ok(Record {
             inner: Arc::new(Inner {
                 id: RecordId::of_canonical(&canonical),
                 unsigned,
-                canonical,
+                wire,
+                canonical: range,
                 header,
                 body,
                 signatures,
@@ -324,18 +329,20 @@ impl Record<Verified> {
         canonical::check_strict_at(&unsigned, 1)?;
         let (canonical, header, body) = check_unsigned(&unsigned)?;
         let id = RecordId::of_canonical(&canonical);
-        let signatures = secrets
+        let signatures: Vec<Signature> = secrets
             .iter()
             .map(|secret| Signature {
                 key: secret.public_key(),
                 signature: secret.sign_id(&id),
             })
             .collect();
+        let (wire, range) = envelope(&canonical, &signatures);
         Ok(Record {
             inner: Arc::new(Inner {
                 id,
                 unsigned,
-                canonical,
+                wire,
+                canonical: range,
                 header,
                 body,
                 signatures,
@@ -353,11 +360,13 @@ impl Record<Verified> {
                 signature: secret.sign_id(&self.id()),
             });
         }
+        let (wire, range) = envelope(self.canonical(), &signatures);
         Record {
             inner: Arc::new(Inner {
                 id: self.inner.id,
                 unsigned: self.inner.unsigned.clone(),
-                canonical: self.inner.canonical.clone(),
+                wire,
+                canonical: range,
                 header: self.inner.header.clone(),
                 body: self.inner.body.clone(),
                 signatures,
@@ -384,6 +393,27 @@ impl Record<Verified> {
             _state: PhantomData,
         }
     }
+}
+
+/// The wire form of a record with these canonical unsigned bytes and signatures, and where the
+/// unsigned record sits in it. Canonical JSON sorts members by name and the unsigned record is
+/// itself canonical, so this equals the canonical form of the whole envelope: `"record"` sorts
+/// before `"signatures"`.
+fn envelope(canonical: &[u8], signatures: &[Signature]) -> (Vec<u8>, std::ops::Range<usize>) {
+    const HEAD: &[u8] = b"{\"record\":";
+    const MIDDLE: &[u8] = b",\"signatures\":";
+    // Serializing our own plain structs to a Value cannot fail.
+    let signatures =
+        canonical::canonical_bytes(&serde_json::to_value(signatures).unwrap_or_default());
+    let mut wire =
+        Vec::with_capacity(HEAD.len() + canonical.len() + MIDDLE.len() + signatures.len() + 1);
+    wire.extend_from_slice(HEAD);
+    wire.extend_from_slice(canonical);
+    let range = HEAD.len()..wire.len();
+    wire.extend_from_slice(MIDDLE);
+    wire.extend_from_slice(&signatures);
+    wire.push(b'}');
+    (wire, range)
 }
 
 /// Canonicalizes, size-checks, and reads the typed header and body of an unsigned record,

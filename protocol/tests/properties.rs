@@ -181,6 +181,35 @@ proptest! {
     }
 
     #[test]
+    fn the_wire_form_is_the_canonical_envelope_however_it_arrived(
+        secrets in prop::collection::vec(any::<[u8; 32]>(), 1..4),
+        title in title(),
+        extra in json_value(),
+    ) {
+        // Membership records carry several signatures; the envelope must stay canonical.
+        let secrets: Vec<SecretKey> = secrets.into_iter().map(SecretKey::from_bytes).collect();
+        let mut value = record("chatbot-urp", &title, 1, T0, extra);
+        value["author"] = json!(secrets[0].public_key());
+        let signed = Record::sign(value, &secrets[0]);
+        prop_assert!(signed.is_ok(), "{signed:?}");
+        let Ok(mut signed) = signed else { return Ok(()) };
+        for secret in &secrets[1..] {
+            signed = signed.cosign(secret);
+        }
+        let envelope = json!({"record": signed.unsigned(), "signatures": signed.signatures()});
+        let canonical_envelope = canonical::canonical_bytes(&envelope);
+        prop_assert_eq!(signed.wire(), canonical_envelope.as_slice());
+        // Received indented, it is stored and forwarded in canonical form.
+        let indented = serde_json::to_vec_pretty(&envelope).expect("serializes");
+        let decoded = Record::decode(&indented);
+        prop_assert!(decoded.is_ok(), "{decoded:?}");
+        let Ok(decoded) = decoded else { return Ok(()) };
+        prop_assert_eq!(decoded.wire(), signed.wire());
+        let canonical_unsigned = canonical::canonical_bytes(signed.unsigned());
+        prop_assert_eq!(decoded.canonical(), canonical_unsigned.as_slice());
+    }
+
+    #[test]
     fn changing_any_one_byte_is_detected(
         title in title(),
         position in any::<prop::sample::Index>(),

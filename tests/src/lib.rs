@@ -520,3 +520,47 @@ impl Drop for Netns {
             .status();
     }
 }
+
+/// The Public Sector Tech Watch cases (`../shared/data/pstw/`, read in place), each made a draft
+/// by the node's own importer: real case studies for benchmarks, about 1,800 of them.
+pub fn pstw_drafts() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/pstw/PSTW_Dataset_Jun2025.csv");
+    let bytes = fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (benchmarks read the shared data folder next to the project)",
+            path.display()
+        )
+    });
+    let parsed = mosaico_node::import::pstw::parse(&bytes).expect("the PSTW export parses");
+    parsed
+        .rows
+        .into_iter()
+        .filter_map(|row| match row {
+            mosaico_node::import::pstw::Row::Draft { draft, .. } => Some(draft),
+            mosaico_node::import::pstw::Row::Rejected { .. } => None,
+        })
+        .collect()
+}
+
+/// Bare Ed25519 verification, the reference ingest is measured against: `verify_strict` of
+/// ed25519-dalek itself over each record's signed message, keys decompressed beforehand, on
+/// the calling thread. Returns microseconds per signature. Panics if a signature fails, so the
+/// reference cannot be flattered by a short cut.
+pub fn bare_verify_micros(records: &[mosaico_protocol::Record<mosaico_protocol::Verified>]) -> f64 {
+    let prepared: Vec<_> = records
+        .iter()
+        .map(|record| {
+            let signature = &record.signatures()[0];
+            let key = ed25519_dalek::VerifyingKey::from_bytes(signature.key.as_bytes())
+                .expect("a valid key");
+            let signature = ed25519_dalek::Signature::from_bytes(&signature.signature.0);
+            (key, record.id().signed_message(), signature)
+        })
+        .collect();
+    let started = Instant::now();
+    for (key, message, signature) in &prepared {
+        assert!(key.verify_strict(message, signature).is_ok());
+    }
+    started.elapsed().as_secs_f64() * 1e6 / prepared.len() as f64
+}

@@ -111,12 +111,8 @@ impl RecordStore for MemoryStore {
             .collect())
     }
 
-    fn ids_by_kind(&self, kind: &Kind) -> Result<Vec<RecordId>, StoreError> {
-        Ok(self.ids_where(|k, _| k == kind))
-    }
-
-    fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError> {
-        Ok(self.ids_where(|_, a| a == author))
+    fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
+        Ok(self.ids_where(|kind, _| super::TRUST_KINDS.contains(kind)))
     }
 
     fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError> {

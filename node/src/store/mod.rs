@@ -17,6 +17,9 @@ use std::sync::Arc;
 use mosaico_protocol::head::{HeadChange, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
 
+/// The kinds [`RecordStore::trust_record_ids`] covers.
+pub const TRUST_KINDS: [Kind; 2] = [Kind::Membership, Kind::Endorsement];
+
 pub use memory::MemoryStore;
 
 /// Every (creation time, id) pair of a store, ascending, shared rather than copied.
@@ -108,10 +111,11 @@ pub trait RecordStore: Send + Sync + 'static {
     fn versions(&self, key: &LogicalKey) -> Result<Vec<VersionInfo>, StoreError>;
     /// Every head, in logical-key order.
     fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError>;
-    /// Ids of every stored version of one kind, newest first (by creation time).
-    fn ids_by_kind(&self, kind: &Kind) -> Result<Vec<RecordId>, StoreError>;
-    /// Ids of every stored version by one author, newest first (by creation time).
-    fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError>;
+    /// Ids of every stored version of a trust record (membership updates and endorsements),
+    /// which the node replays at start to rebuild the federation's trust state. Content records
+    /// are not indexed by kind here: listing them is the search index's work, and each index
+    /// entry is a write on the path every record takes in.
+    fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError>;
     /// Every (creation time, id) pair, ascending: what reconciliation compares between nodes.
     /// Shared, since a node reads it for every round and every message it answers.
     fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError>;

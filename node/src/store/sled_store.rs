@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaico_protocol::head::{self, VersionInfo};
-use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
+use mosaico_protocol::{Kind, LogicalKey, Millis, Record, RecordId, Verified};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::{
@@ -35,10 +35,9 @@ pub struct SledStore {
     versions: sled::Tree,
     /// created_at ‖ id → () (the reconciliation index).
     by_time: sled::Tree,
-    /// kind ‖ 0 ‖ created_at ‖ id → ().
+    /// kind ‖ 0 ‖ created_at ‖ id → (), for trust records only. Stores written before 0.1's
+    /// ingest work also hold entries of content kinds here; nothing reads them.
     by_kind: sled::Tree,
-    /// author ‖ created_at ‖ id → ().
-    by_author: sled::Tree,
     /// name → value.
     meta: sled::Tree,
     /// SHA-256(token) → role byte.
@@ -86,13 +85,15 @@ impl SledStore {
                 other => engine(other),
             })?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
+        // Stores written before 0.1's ingest work kept an index by author that nothing read;
+        // its space is given back.
+        db.drop_tree("by_author").map_err(engine)?;
         let store = SledStore {
             records: tree("records")?,
             heads: tree("heads")?,
             versions: tree("versions")?,
             by_time: tree("by_time")?,
             by_kind: tree("by_kind")?,
-            by_author: tree("by_author")?,
             meta: tree("meta")?,
             tokens: tree("tokens")?,
             db,
@@ -181,16 +182,15 @@ impl SledStore {
     /// them or none. Records are applied in order, so a later version in the batch sees the head
     /// an earlier one set.
     fn write(&self, batch: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
-        let prepared: Vec<PreparedWrite> = batch.iter().map(PreparedWrite::of).collect();
+        let prepared: Vec<PreparedWrite<'_>> = batch.iter().map(PreparedWrite::of).collect();
         let result = (
             &self.records,
             &self.heads,
             &self.versions,
             &self.by_time,
             &self.by_kind,
-            &self.by_author,
         )
-            .transaction(|(records, heads, versions, by_time, by_kind, by_author)| {
+            .transaction(|(records, heads, versions, by_time, by_kind)| {
                 let mut outcomes = Vec::with_capacity(prepared.len());
                 for p in &prepared {
                     if records.get(p.id.as_bytes())?.is_some() {
@@ -208,11 +208,12 @@ impl SledStore {
                     };
                     let change = head::decide(current.as_ref(), &p.incoming);
                     let version = encode_version(&p.incoming);
-                    records.insert(p.id.as_bytes(), p.wire.as_slice())?;
+                    records.insert(p.id.as_bytes(), p.wire)?;
                     versions.insert(p.history_key.as_slice(), version.as_slice())?;
                     by_time.insert(p.by_time_key.as_slice(), &[])?;
-                    by_kind.insert(p.kind_key.as_slice(), &[])?;
-                    by_author.insert(p.author_key.as_slice(), &[])?;
+                    if let Some(trust_key) = &p.trust_key {
+                        by_kind.insert(trust_key.as_slice(), &[])?;
+                    }
                     if change.is_new_head(&p.incoming) {
                         heads.insert(p.key.as_slice(), version.as_slice())?;
                     }
@@ -307,14 +308,12 @@ impl RecordStore for SledStore {
             .collect()
     }
 
-    fn ids_by_kind(&self, kind: &Kind) -> Result<Vec<RecordId>, StoreError> {
-        let mut prefix = kind.as_str().as_bytes().to_vec();
-        prefix.push(0);
-        self.ids_with_prefix(&self.by_kind, &prefix)
-    }
-
-    fn ids_by_author(&self, author: &PublicKey) -> Result<Vec<RecordId>, StoreError> {
-        self.ids_with_prefix(&self.by_author, author.as_bytes())
+    fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
+        let mut ids = Vec::new();
+        for kind in &super::TRUST_KINDS {
+            ids.extend(self.ids_with_prefix(&self.by_kind, &kind_prefix(kind))?);
+        }
+        Ok(ids)
     }
 
     fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError> {
@@ -366,40 +365,46 @@ impl RecordStore for SledStore {
     }
 }
 
+/// The start of every kind index entry of `kind`.
+fn kind_prefix(kind: &Kind) -> Vec<u8> {
+    let mut prefix = kind.as_str().as_bytes().to_vec();
+    prefix.push(0);
+    prefix
+}
+
 /// The keys and values of one record's write, computed outside the transaction (which sled may
 /// retry on conflict).
-struct PreparedWrite {
+struct PreparedWrite<'a> {
     id: RecordId,
     key: Vec<u8>,
     incoming: mosaico_protocol::head::VersionInfo,
-    wire: Vec<u8>,
+    wire: &'a [u8],
     history_key: Vec<u8>,
-    kind_key: Vec<u8>,
-    author_key: Vec<u8>,
+    /// The kind index entry, for trust records only.
+    trust_key: Option<Vec<u8>>,
     by_time_key: [u8; 40],
 }
 
-impl PreparedWrite {
-    fn of(record: &Record<Verified>) -> Self {
+impl<'a> PreparedWrite<'a> {
+    fn of(record: &'a Record<Verified>) -> Self {
         let id = record.id();
         let header = record.header();
         let key = encode_logical_key(&record.logical_key());
         let mut history_key = key.clone();
         history_key.extend_from_slice(&header.version.to_be_bytes());
         history_key.extend_from_slice(id.as_bytes());
-        let mut kind_key = header.kind.as_str().as_bytes().to_vec();
-        kind_key.push(0);
-        kind_key.extend_from_slice(&time_key(header.created_at, &id));
-        let mut author_key = header.author.as_bytes().to_vec();
-        author_key.extend_from_slice(&time_key(header.created_at, &id));
+        let trust_key = super::TRUST_KINDS.contains(&header.kind).then(|| {
+            let mut key = kind_prefix(&header.kind);
+            key.extend_from_slice(&time_key(header.created_at, &id));
+            key
+        });
         PreparedWrite {
             id,
             key,
             incoming: version_info(record),
-            wire: record.to_wire(),
+            wire: record.wire(),
             history_key,
-            kind_key,
-            author_key,
+            trust_key,
             by_time_key: time_key(header.created_at, &id),
         }
     }

@@ -64,14 +64,9 @@ fn behaves(store: &dyn RecordStore) {
     );
     assert_eq!(store.len().expect("len"), 4);
     assert_eq!(store.heads().expect("heads").len(), 2);
-    assert_eq!(store.ids_by_kind(&Kind::CaseStudy).expect("kind").len(), 4);
-    assert!(store.ids_by_kind(&Kind::Solution).expect("kind").is_empty());
-    assert_eq!(
-        store
-            .ids_by_author(&emilia().public_key())
-            .expect("author")
-            .first(),
-        Some(&v3.id())
+    assert!(
+        store.trust_record_ids().expect("trust ids").is_empty(),
+        "content records are not trust records"
     );
     let items = store.reconciliation_items().expect("items");
     assert_eq!(items.len(), 4);
@@ -91,9 +86,51 @@ fn behaves(store: &dyn RecordStore) {
     assert_eq!(store.token_role(&[9; 32]).expect("role"), None);
 }
 
+/// Trust records (here an endorsement and a membership) are found again by
+/// `trust_record_ids`; content records are not.
+fn lists_trust_records(store: &dyn RecordStore) {
+    let emilia_key = emilia().public_key();
+    let partner = SecretKey::from_bytes([2; 32]).public_key();
+    let membership = json!({
+        "format": 1, "kind": "membership", "author": emilia_key.to_hex(),
+        "slug": "federation", "version": 1, "created_at": 1_700_000_000_000_u64,
+        "title": {"en": "Test federation"},
+        "membership": {"name": "Test", "threshold": 1, "members": [
+            {"name": "Emilia-Romagna", "key": emilia_key.to_hex(), "country": "IT"}
+        ]}
+    });
+    let endorsement = json!({
+        "format": 1, "kind": "endorsement", "author": emilia_key.to_hex(),
+        "slug": partner.to_hex(), "version": 1, "created_at": 1_700_000_000_001_u64,
+        "title": {"en": "Fondazione Bruno Kessler"},
+        "endorsement": {"partner": partner.to_hex(), "name": "Fondazione Bruno Kessler",
+            "kinds": ["case_study"], "expires_at": 1_800_000_000_000_u64}
+    });
+    let mut expected = Vec::new();
+    for unsigned in [membership, endorsement] {
+        let record = Record::sign(unsigned, &emilia()).expect("valid trust record");
+        store.insert(&record).expect("insert");
+        expected.push(record.id());
+    }
+    store
+        .insert(&case_study(&emilia(), "not-trust", 1, false))
+        .expect("insert");
+    let mut listed = store.trust_record_ids().expect("trust ids");
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
 #[test]
 fn memory_store_behaves() {
     behaves(&MemoryStore::new());
+    lists_trust_records(&MemoryStore::new());
+}
+
+#[test]
+fn sled_store_lists_trust_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    lists_trust_records(&SledStore::open(&dir.path().join("store")).expect("open"));
 }
 
 #[test]

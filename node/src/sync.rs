@@ -11,7 +11,7 @@ use std::time::Duration;
 use libp2p::PeerId;
 use mosaico_protocol::replication::{
     Checked, PeerSyncState, ReplicationConfig, RoundResult, Scheduler, Session, SessionReport,
-    Step, respond_to_reconcile,
+    SharedClaims, Step, respond_to_reconcile,
 };
 use mosaico_protocol::sync::{MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncResponse};
 use tokio::sync::{mpsc, watch};
@@ -54,6 +54,8 @@ pub fn spawn_replication<S: RecordStore>(
     let self_events = events.clone();
     let task = tokio::spawn(async move {
         let mut scheduler = Scheduler::<PeerId>::new(config);
+        // Rounds with several peers at once split what is missing instead of each fetching all.
+        let claims = SharedClaims::default();
         let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
@@ -73,8 +75,10 @@ pub fn spawn_replication<S: RecordStore>(
             for peer in scheduler.due(now_millis()) {
                 let node = node.clone();
                 let events = self_events.clone();
+                let claims = std::sync::Arc::clone(&claims);
                 tokio::spawn(async move {
-                    let (result, report, bytes_in, bytes_out) = round(&node, peer, config).await;
+                    let (result, report, bytes_in, bytes_out) =
+                        round(&node, peer, config, claims).await;
                     let _ = events
                         .send(ReplicationEvent::Finished(
                             peer, result, report, bytes_in, bytes_out,
@@ -93,6 +97,7 @@ async fn round<S: RecordStore>(
     node: &Node<S>,
     peer: PeerId,
     config: ReplicationConfig,
+    claims: SharedClaims,
 ) -> (RoundResult, SessionReport, usize, usize) {
     let items = match node.store().reconciliation_items() {
         Ok(items) => items,
@@ -101,7 +106,8 @@ async fn round<S: RecordStore>(
             return (RoundResult::Failed, SessionReport::default(), 0, 0);
         }
     };
-    let (mut session, mut step) = Session::start(config, &items);
+    let (session, mut step) = Session::start(config, &items);
+    let mut session = session.sharing(claims);
     drop(items);
     let (mut bytes_in, mut bytes_out) = (0, 0);
     let mut bulk = None;
@@ -164,7 +170,7 @@ async fn round<S: RecordStore>(
             }
             Step::Done(report) => {
                 if report.missing > 0 {
-                    tracing::info!(%peer, missing = report.missing, stored = report.stored, reconcile_messages = report.reconcile_messages, fetches = report.fetches, bytes_in, "caught up with peer");
+                    tracing::info!(%peer, missing = report.missing, stored = report.stored, left_to_other_rounds = report.left_to_others, reconcile_messages = report.reconcile_messages, fetches = report.fetches, bytes_in, "caught up with peer");
                 }
                 let result = RoundResult::Completed {
                     stored: report.stored,

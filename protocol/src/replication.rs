@@ -12,9 +12,11 @@
 //! range-based set reconciliation (negentropy) of record ids, then fetches the ids found missing in
 //! bounded batches, hands each answer to the shell to be checked exactly like gossip, and decides
 //! what the answer means for the peer (an unrequested or forged record ends the session and marks
-//! the peer as misbehaving).
+//! the peer as misbehaving). Sessions with several peers at once share [`FetchClaims`], so that
+//! a large catch-up is split between them rather than fetched from each in full.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
 
@@ -248,6 +250,8 @@ pub struct SessionReport {
     pub missing: u64,
     /// Records stored.
     pub stored: u64,
+    /// Missing ids left to sessions with other peers, which had taken them on first.
+    pub left_to_others: u64,
     /// Reconciliation messages exchanged.
     pub reconcile_messages: u64,
     /// Fetch requests sent.
@@ -267,6 +271,88 @@ enum Phase {
     Finished,
 }
 
+/// Which missing records a node's sessions have taken on.
+///
+/// A node coming back after a weekend connects to several peers at once, and each session finds
+/// the same records missing. Without coordination each would fetch, verify and store all of them:
+/// the work and the traffic multiplied by the number of sessions. Each session instead takes the
+/// ids it fetches, batch by batch, and skips ids another session has taken or already brought
+/// in, so simultaneous sessions split a large catch-up between their peers. Ids a session took
+/// but did not bring in are given back when it ends, and the next round fetches them.
+#[derive(Debug, Default)]
+pub struct FetchClaims {
+    /// Ids being fetched, by the tag of the session fetching them.
+    taken: HashMap<RecordId, u64>,
+    /// Ids fetched and checked while sessions that may still count them missing run; forgotten
+    /// when the last session ends, since a new session reconciles against the store afresh.
+    settled: HashSet<RecordId>,
+    /// Tags of the sessions running.
+    sessions: BTreeSet<u64>,
+    next_tag: u64,
+}
+
+/// One node's [`FetchClaims`], shared by its sessions.
+pub type SharedClaims = Arc<Mutex<FetchClaims>>;
+
+impl FetchClaims {
+    /// Ids being fetched right now.
+    pub fn in_flight(&self) -> usize {
+        self.taken.len()
+    }
+
+    fn join(&mut self) -> u64 {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.sessions.insert(tag);
+        tag
+    }
+
+    /// Up to `limit` of `candidates` that no other session has taken or brought in, now taken
+    /// by `tag`.
+    fn take<'a>(
+        &mut self,
+        tag: u64,
+        candidates: impl Iterator<Item = &'a RecordId>,
+        limit: usize,
+    ) -> Vec<RecordId> {
+        let mut taken = Vec::new();
+        for id in candidates {
+            if taken.len() >= limit {
+                break;
+            }
+            let free = !self.settled.contains(id) && self.taken.get(id).is_none_or(|t| *t == tag);
+            if free {
+                self.taken.insert(*id, tag);
+                taken.push(*id);
+            }
+        }
+        taken
+    }
+
+    fn settle(&mut self, tag: u64, ids: &BTreeSet<RecordId>) {
+        for id in ids {
+            if self.taken.get(id) == Some(&tag) {
+                self.taken.remove(id);
+            }
+            self.settled.insert(*id);
+        }
+    }
+
+    fn leave(&mut self, tag: u64) {
+        self.taken.retain(|_, owner| *owner != tag);
+        self.sessions.remove(&tag);
+        if self.sessions.is_empty() {
+            self.settled = HashSet::new();
+        }
+    }
+}
+
+fn lock(claims: &SharedClaims) -> MutexGuard<'_, FetchClaims> {
+    // Every update leaves the sets consistent, so a panic elsewhere while holding the lock does
+    // not make them unsafe to use.
+    claims.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One catch-up session with one peer, initiated by this node.
 #[derive(Debug)]
 pub struct Session {
@@ -277,6 +363,16 @@ pub struct Session {
     deferred: Vec<(RecordId, Vec<u8>)>,
     deferred_passes: usize,
     report: SessionReport,
+    /// The node's claims and this session's tag in them, when shared with other sessions.
+    claims: Option<(SharedClaims, u64)>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some((claims, tag)) = &self.claims {
+            lock(claims).leave(*tag);
+        }
+    }
 }
 
 fn storage(items: &[(Millis, RecordId)]) -> Result<NegentropyStorageVector, String> {
@@ -323,8 +419,27 @@ impl Session {
             deferred: Vec::new(),
             deferred_passes: 0,
             report: SessionReport::default(),
+            claims: None,
         };
         (session, step)
+    }
+
+    /// Shares the node's `claims` with its other sessions: this session then fetches only ids
+    /// none of them has taken on (see [`FetchClaims`]). Its claims are given back when it is
+    /// dropped.
+    pub fn sharing(mut self, claims: SharedClaims) -> Self {
+        let tag = lock(&claims).join();
+        self.claims = Some((claims, tag));
+        self
+    }
+
+    /// The next ids to fetch: missing, not among `exclude`, and not taken by another session.
+    fn pick(&mut self, exclude: &BTreeSet<RecordId>) -> Vec<RecordId> {
+        let candidates = self.need.iter().filter(|id| !exclude.contains(id));
+        match &self.claims {
+            Some((claims, tag)) => lock(claims).take(*tag, candidates, self.config.fetch_batch),
+            None => candidates.take(self.config.fetch_batch).copied().collect(),
+        }
     }
 
     fn finished(config: ReplicationConfig) -> Self {
@@ -341,6 +456,7 @@ impl Session {
             deferred: Vec::new(),
             deferred_passes: 0,
             report: SessionReport::default(),
+            claims: None,
         }
     }
 
@@ -396,13 +512,9 @@ impl Session {
     }
 
     fn next_fetch(&mut self) -> Step {
-        let batch: Vec<RecordId> = self
-            .need
-            .iter()
-            .take(self.config.fetch_batch)
-            .copied()
-            .collect();
+        let batch = self.pick(&BTreeSet::new());
         if batch.is_empty() {
+            self.report.left_to_others = self.need.len() as u64;
             return self.retry_deferred();
         }
         self.report.fetches += 1;
@@ -419,25 +531,18 @@ impl Session {
     /// At most one request is ahead at a time. After [`Session::on_checked`] the session then
     /// says [`Step::Receive`]: the shell feeds it the response to this request.
     pub fn fetch_ahead(&mut self) -> Option<SyncRequest> {
-        let Phase::Fetching { asked, ahead } = &mut self.phase else {
+        let Phase::Fetching { asked, ahead: None } = &self.phase else {
             return None;
         };
-        if ahead.is_some() {
-            return None;
-        }
-        let asked: BTreeSet<&RecordId> = asked.iter().collect();
-        let batch: Vec<RecordId> = self
-            .need
-            .iter()
-            .filter(|id| !asked.contains(id))
-            .take(self.config.fetch_batch)
-            .copied()
-            .collect();
+        let asked: BTreeSet<RecordId> = asked.iter().copied().collect();
+        let batch = self.pick(&asked);
         if batch.is_empty() {
             return None;
         }
         self.report.fetches += 1;
-        *ahead = Some(batch.clone());
+        if let Phase::Fetching { ahead, .. } = &mut self.phase {
+            *ahead = Some(batch.clone());
+        }
         Some(SyncRequest::Fetch { ids: batch })
     }
 
@@ -483,6 +588,9 @@ impl Session {
                 _ => {}
             }
             self.need.remove(&id);
+        }
+        if let Some((claims, tag)) = &self.claims {
+            lock(claims).settle(*tag, &served);
         }
         if retrying {
             return self.retry_deferred();
@@ -784,5 +892,105 @@ mod tests {
             session.on_checked(stored(records)),
             Step::Misbehaved(reason) if reason.contains("not asked for")
         ));
+    }
+
+    /// Advances a session by one step against a responder holding `theirs`, checking every
+    /// record as stored; returns the ids it asked for in this step.
+    fn advance(
+        session: &mut Session,
+        step: &mut Step,
+        theirs: &[(Millis, RecordId)],
+    ) -> Vec<RecordId> {
+        let mut asked = Vec::new();
+        *step = match std::mem::replace(step, Step::Failed(String::new())) {
+            Step::Send(SyncRequest::Reconcile { frame }) => {
+                let answer = respond_to_reconcile(theirs, &frame).expect("responder");
+                session.on_response(&SyncResponse::Reconcile { frame: answer }.encode())
+            }
+            Step::Send(SyncRequest::Fetch { ids }) => {
+                asked = ids.clone();
+                session.on_response(&served(&ids))
+            }
+            Step::Check(records) => session.on_checked(stored(records)),
+            done @ Step::Done(_) => done,
+            other => panic!("unexpected step {other:?}"),
+        };
+        asked
+    }
+
+    #[test]
+    fn sessions_sharing_claims_split_a_catch_up_and_fetch_no_record_twice() {
+        let config = ReplicationConfig {
+            fetch_batch: 10,
+            ..ReplicationConfig::default()
+        };
+        let theirs: Vec<(Millis, RecordId)> = (1..=95).map(|n| (n as u64, id(n))).collect();
+        let claims = SharedClaims::default();
+        let mut sessions: Vec<(Session, Step, Vec<RecordId>)> = (0..2)
+            .map(|_| {
+                let (session, step) = Session::start(config, &[]);
+                (session.sharing(Arc::clone(&claims)), step, Vec::new())
+            })
+            .collect();
+        while !sessions
+            .iter()
+            .all(|(_, step, _)| matches!(step, Step::Done(_)))
+        {
+            for (session, step, fetched) in &mut sessions {
+                fetched.extend(advance(session, step, &theirs));
+            }
+        }
+        let (first, second) = (&sessions[0].2, &sessions[1].2);
+        assert!(
+            !first.is_empty() && !second.is_empty(),
+            "both peers serve a share"
+        );
+        assert!(
+            first.iter().all(|id| !second.contains(id)),
+            "no record fetched twice"
+        );
+        let mut all: Vec<RecordId> = first.iter().chain(second).copied().collect();
+        all.sort();
+        assert_eq!(all, theirs.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+        let reports: Vec<SessionReport> = sessions.iter().map(|(s, ..)| s.report()).collect();
+        assert_eq!(reports[0].stored + reports[1].stored, 95);
+        assert_eq!(
+            reports[0].left_to_others + reports[1].left_to_others,
+            reports.iter().map(|r| r.missing).sum::<u64>() - 95,
+            "what one left, the other stored"
+        );
+        drop(sessions);
+        assert_eq!(lock(&claims).in_flight(), 0);
+        assert!(
+            lock(&claims).settled.is_empty(),
+            "forgotten with the last session"
+        );
+    }
+
+    #[test]
+    fn ids_taken_by_a_session_that_ends_are_fetched_by_the_next() {
+        let config = ReplicationConfig {
+            fetch_batch: 10,
+            ..ReplicationConfig::default()
+        };
+        let theirs: Vec<(Millis, RecordId)> = (1..=25).map(|n| (n as u64, id(n))).collect();
+        let claims = SharedClaims::default();
+        let (session, mut step) = Session::start(config, &[]);
+        let mut interrupted = session.sharing(Arc::clone(&claims));
+        while !matches!(step, Step::Send(SyncRequest::Fetch { .. })) {
+            advance(&mut interrupted, &mut step, &theirs);
+        }
+        assert_eq!(lock(&claims).in_flight(), 10, "its first batch is taken");
+        // The connection drops before the answer comes.
+        drop(interrupted);
+        assert_eq!(lock(&claims).in_flight(), 0);
+        let (session, mut step) = Session::start(config, &[]);
+        let mut next = session.sharing(Arc::clone(&claims));
+        let mut fetched = Vec::new();
+        while !matches!(step, Step::Done(_)) {
+            fetched.extend(advance(&mut next, &mut step, &theirs));
+        }
+        assert_eq!(fetched.len(), 25);
+        assert_eq!(next.report().left_to_others, 0);
     }
 }

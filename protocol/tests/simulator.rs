@@ -7,12 +7,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
 
 use mosaico_protocol::draft::Draft;
 use mosaico_protocol::fields::{Member, Millis};
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::replication::{
-    Checked, ReplicationConfig, RoundResult, Scheduler, Session, Step, respond_to_reconcile,
+    Checked, ReplicationConfig, RoundResult, Scheduler, Session, SharedClaims, Step,
+    respond_to_reconcile,
 };
 use mosaico_protocol::sync::{SyncRequest, SyncResponse};
 use mosaico_protocol::trust::Federation;
@@ -52,6 +54,8 @@ struct SimNode {
     scheduler: Scheduler<NodeId>,
     /// peer → (session number, session, deadline).
     sessions: BTreeMap<NodeId, (u64, Session, Millis)>,
+    /// What the node's sessions have taken on, shared between them as in the node.
+    claims: SharedClaims,
 }
 
 #[derive(PartialEq)]
@@ -165,6 +169,7 @@ impl Simulation {
                 federation: federation.clone(),
                 scheduler: Scheduler::new(config),
                 sessions: BTreeMap::new(),
+                claims: SharedClaims::default(),
             })
             .collect();
         let mut simulation = Simulation {
@@ -405,6 +410,7 @@ impl Simulation {
                 self.sequence += 1;
                 let number = self.sequence;
                 let (session, step) = Session::start(self.config, &self.nodes[node].items);
+                let session = session.sharing(Arc::clone(&self.nodes[node].claims));
                 self.drive(node, peer, number, session, step);
             }
         }
@@ -414,6 +420,7 @@ impl Simulation {
         // A restart loses everything in memory (sessions, scheduler) but keeps the store.
         self.nodes[node].online = false;
         self.nodes[node].sessions.clear();
+        self.nodes[node].claims = SharedClaims::default();
         self.nodes[node].scheduler = Scheduler::new(self.config);
         for peer in 0..NODES {
             self.nodes[peer].scheduler.disconnected(&node);

@@ -72,9 +72,13 @@ fn metric(url: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// The "caught up with peer" log line of a node, and the "peer connected" before it.
-fn round_from_log(log: &str) -> Option<(Value, f64)> {
+/// The "caught up with peer" log lines of a node (one per round that found records missing;
+/// rounds with several peers at once split the work), and the seconds from the first "peer
+/// connected" line to the last of them. `None` until `rounds` such lines are there.
+fn rounds_from_log(log: &str, rounds: usize) -> Option<(Vec<Value>, f64)> {
     let mut connected = None;
+    let mut caught_up = Vec::new();
+    let mut last = 0.0;
     for line in log.lines() {
         let Ok(event) = serde_json::from_str::<Value>(line) else {
             continue;
@@ -84,11 +88,16 @@ fn round_from_log(log: &str) -> Option<(Value, f64)> {
             connected = event["timestamp"].as_str().map(seconds);
         }
         if message == "caught up with peer" {
-            let at = event["timestamp"].as_str().map(seconds).unwrap_or(0.0);
-            return Some((event["fields"].clone(), at - connected.unwrap_or(at)));
+            last = event["timestamp"].as_str().map(seconds).unwrap_or(0.0);
+            caught_up.push(event["fields"].clone());
         }
     }
-    None
+    (caught_up.len() >= rounds).then(|| (caught_up, last - connected.unwrap_or(last)))
+}
+
+/// The sum of one field over the rounds' log lines.
+fn total(rounds: &[Value], field: &str) -> u64 {
+    rounds.iter().filter_map(|r| r[field].as_u64()).sum()
 }
 
 /// Seconds within the day of an RFC 3339 UTC timestamp (the benchmark never spans midnight
@@ -155,8 +164,9 @@ fn main() {
                 .then_some(())
         },
     );
-    let (fields, wall) = wait_for("the round's log line", Duration::from_secs(60), || {
-        round_from_log(&lagging.log())
+    // The lagging node knows only the first; one round.
+    let (rounds, wall) = wait_for("the round's log line", Duration::from_secs(60), || {
+        rounds_from_log(&lagging.log(), 1)
     });
     let received = metric(
         &lagging.url("/metrics"),
@@ -178,7 +188,8 @@ fn main() {
     );
     println!(
         "  reconciliation messages: {}, fetches: {}",
-        fields["reconcile_messages"], fields["fetches"]
+        total(&rounds, "reconcile_messages"),
+        total(&rounds, "fetches")
     );
     println!("  wall time from connection to caught up: {wall:.2} s");
 
@@ -197,9 +208,25 @@ fn main() {
                 .then_some(())
         },
     );
-    let (_, wall) = wait_for("the round's log line", Duration::from_secs(60), || {
-        round_from_log(&empty.log())
+    // The empty node learns of the second node from the first and may catch up from both at
+    // once, the rounds splitting the work: wait until the rounds' log lines account for every
+    // record.
+    let (rounds, wall) = wait_for("the rounds' log lines", Duration::from_secs(60), || {
+        rounds_from_log(&empty.log(), 1)
+            .filter(|(rounds, _)| total(rounds, "stored") >= RECORDS as u64)
     });
+    println!(
+        "  rounds: {}, records stored by each: {:?}, left by each to the other: {:?}",
+        rounds.len(),
+        rounds
+            .iter()
+            .map(|r| r["stored"].as_u64().unwrap_or(0))
+            .collect::<Vec<_>>(),
+        rounds
+            .iter()
+            .map(|r| r["left_to_other_rounds"].as_u64().unwrap_or(0))
+            .collect::<Vec<_>>()
+    );
     // Search is derived from the store and catches up in bulk after a large catch-up.
     let caught_up = Instant::now();
     wait_for(

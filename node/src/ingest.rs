@@ -241,7 +241,7 @@ impl<S: RecordStore> Ingest<S> {
                     continue;
                 }
             };
-            if matches!(record.header().kind, Kind::Membership | Kind::Endorsement) {
+            if !record.header().kind.is_content() {
                 self.store_pending(&mut pending, &mut outcomes);
                 outcomes[index] = Some(self.ingest_verified(record, origin));
                 continue;
@@ -351,9 +351,7 @@ impl<S: RecordStore> Ingest<S> {
         if !inserted.new {
             return Outcome::NotNew { id };
         }
-        if matches!(record.header().kind, Kind::Membership | Kind::Endorsement)
-            && inserted.change != HeadChange::Older
-        {
+        if !record.header().kind.is_content() && inserted.change != HeadChange::Older {
             let mut federation = self.federation.write().unwrap_or_else(|e| e.into_inner());
             // Admission was checked above under the read lock; a concurrent update may have
             // moved the federation on, in which case this one simply no longer applies.

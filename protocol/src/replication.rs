@@ -712,31 +712,17 @@ mod tests {
     ) -> (SessionReport, Vec<RecordId>) {
         let (mut session, mut step) = Session::start(ReplicationConfig::default(), ours);
         let mut fetched = Vec::new();
-        loop {
-            step = match step {
-                Step::Send(SyncRequest::Reconcile { frame }) => {
-                    let answer = respond_to_reconcile(theirs, &frame).expect("responder");
-                    session.on_response(&SyncResponse::Reconcile { frame: answer }.encode())
-                }
-                Step::Send(SyncRequest::Fetch { ids }) => {
-                    let records = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
-                    session.on_response(&SyncResponse::Records { records }.encode())
-                }
-                Step::Check(records) => {
-                    let results = records
-                        .into_iter()
-                        .map(|bytes| {
-                            let mut id = [0u8; 32];
-                            id.copy_from_slice(&bytes);
-                            fetched.push(RecordId(id));
-                            (Checked::Stored(RecordId(id)), bytes)
-                        })
-                        .collect();
-                    session.on_checked(results)
-                }
-                Step::Done(report) => return (report, fetched),
-                other => panic!("unexpected step {other:?}"),
-            }
+        while !matches!(step, Step::Done(_)) {
+            fetched.extend(advance(&mut session, &mut step, theirs));
+        }
+        (session.report(), fetched)
+    }
+
+    /// The default configuration with fetches of `ids` ids, so that a few records make batches.
+    fn fetching(ids: usize) -> ReplicationConfig {
+        ReplicationConfig {
+            fetch_batch: ids,
+            ..ReplicationConfig::default()
         }
     }
 
@@ -814,10 +800,7 @@ mod tests {
 
     #[test]
     fn a_fetch_travels_ahead_while_a_batch_is_checked() {
-        let config = ReplicationConfig {
-            fetch_batch: 10,
-            ..ReplicationConfig::default()
-        };
+        let config = fetching(10);
         let theirs: Vec<(Millis, RecordId)> = (1..=35).map(|n| (n as u64, id(n))).collect();
         let (mut session, mut step) = Session::start(config, &[]);
         let mut ahead_response = None;
@@ -866,10 +849,7 @@ mod tests {
 
     #[test]
     fn records_not_asked_for_in_the_batch_ahead_are_misbehaviour() {
-        let config = ReplicationConfig {
-            fetch_batch: 2,
-            ..ReplicationConfig::default()
-        };
+        let config = fetching(2);
         let theirs: Vec<(Millis, RecordId)> = (1..=6).map(|n| (n as u64, id(n))).collect();
         let (mut session, mut step) = Session::start(config, &[]);
         while let Step::Send(SyncRequest::Reconcile { frame }) = step {
@@ -920,10 +900,7 @@ mod tests {
 
     #[test]
     fn sessions_sharing_claims_split_a_catch_up_and_fetch_no_record_twice() {
-        let config = ReplicationConfig {
-            fetch_batch: 10,
-            ..ReplicationConfig::default()
-        };
+        let config = fetching(10);
         let theirs: Vec<(Millis, RecordId)> = (1..=95).map(|n| (n as u64, id(n))).collect();
         let claims = SharedClaims::default();
         let mut sessions: Vec<(Session, Step, Vec<RecordId>)> = (0..2)
@@ -969,10 +946,7 @@ mod tests {
 
     #[test]
     fn ids_taken_by_a_session_that_ends_are_fetched_by_the_next() {
-        let config = ReplicationConfig {
-            fetch_batch: 10,
-            ..ReplicationConfig::default()
-        };
+        let config = fetching(10);
         let theirs: Vec<(Millis, RecordId)> = (1..=25).map(|n| (n as u64, id(n))).collect();
         let claims = SharedClaims::default();
         let (session, mut step) = Session::start(config, &[]);

@@ -132,6 +132,9 @@ impl Kind {
 
     /// The content kinds, which a partner may be endorsed to publish.
     pub const CONTENT: &'static [Kind] = &[Kind::Solution, Kind::CaseStudy, Kind::BestPractice];
+
+    /// The trust kinds: every kind that is not content.
+    pub const TRUST: &'static [Kind] = &[Kind::Membership, Kind::Endorsement];
 }
 
 vocabulary! {

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt as _};
-use mosaico_protocol::{Kind, Record, Verified};
+use mosaico_protocol::{Record, Verified};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -115,7 +115,7 @@ fn classify(record: &Record<Verified>, query: &RecordQuery) -> Option<&'static s
     if !(kind_ok && author_ok) {
         return None;
     }
-    if matches!(header.kind, Kind::Membership | Kind::Endorsement) {
+    if !header.kind.is_content() {
         return Some("membership");
     }
     if header.retracted {

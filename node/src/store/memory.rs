@@ -112,7 +112,7 @@ impl RecordStore for MemoryStore {
     }
 
     fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
-        Ok(self.ids_where(|kind, _| super::TRUST_KINDS.contains(kind)))
+        Ok(self.ids_where(|kind, _| !kind.is_content()))
     }
 
     fn reconciliation_items(&self) -> Result<ReconciliationItems, StoreError> {

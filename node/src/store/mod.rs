@@ -17,9 +17,6 @@ use std::sync::Arc;
 use mosaico_protocol::head::{HeadChange, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
 
-/// The kinds [`RecordStore::trust_record_ids`] covers.
-pub const TRUST_KINDS: [Kind; 2] = [Kind::Membership, Kind::Endorsement];
-
 pub use memory::MemoryStore;
 
 /// Every (creation time, id) pair of a store, ascending, shared rather than copied.

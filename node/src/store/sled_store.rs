@@ -130,6 +130,12 @@ impl SledStore {
         Ok(store)
     }
 
+    /// The sled database itself, for tests that lay out what older versions wrote.
+    #[cfg(test)]
+    pub(super) fn raw_db(&self) -> &sled::Db {
+        &self.db
+    }
+
     fn reconciliation_cache(&self) -> MutexGuard<'_, Option<ReconciliationItems>> {
         // The cache is rebuilt from the tree if a panic left it in doubt.
         self.derived
@@ -310,7 +316,7 @@ impl RecordStore for SledStore {
 
     fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
         let mut ids = Vec::new();
-        for kind in &super::TRUST_KINDS {
+        for kind in Kind::TRUST {
             ids.extend(self.ids_with_prefix(&self.by_kind, &kind_prefix(kind))?);
         }
         Ok(ids)
@@ -393,7 +399,7 @@ impl<'a> PreparedWrite<'a> {
         let mut history_key = key.clone();
         history_key.extend_from_slice(&header.version.to_be_bytes());
         history_key.extend_from_slice(id.as_bytes());
-        let trust_key = super::TRUST_KINDS.contains(&header.kind).then(|| {
+        let trust_key = (!header.kind.is_content()).then(|| {
             let mut key = kind_prefix(&header.kind);
             key.extend_from_slice(&time_key(header.created_at, &id));
             key

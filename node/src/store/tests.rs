@@ -162,6 +162,44 @@ fn reopen(path: &std::path::Path) -> Result<SledStore, StoreError> {
 }
 
 #[test]
+fn a_store_written_before_the_index_diet_opens_without_its_author_index() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    let record = case_study(&emilia(), "chatbot", 1, false);
+    {
+        let store = SledStore::open(&path).expect("open");
+        store.insert(&record).expect("insert");
+        // What earlier versions also wrote for every record.
+        let db = store.raw_db();
+        let mut old_key = emilia().public_key().as_bytes().to_vec();
+        old_key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
+        db.open_tree("by_author")
+            .and_then(|t| t.insert(old_key, &[]))
+            .expect("old author index");
+        let mut kind_key = b"case_study\0".to_vec();
+        kind_key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
+        db.open_tree("by_kind")
+            .and_then(|t| t.insert(kind_key, &[]))
+            .expect("old kind entry");
+        db.flush().expect("flush");
+    }
+    let store = reopen(&path).expect("reopen");
+    let trees: Vec<sled::IVec> = store.raw_db().tree_names();
+    assert!(
+        !trees.iter().any(|name| name.as_ref() == b"by_author"),
+        "the author index is given back"
+    );
+    assert!(
+        store.trust_record_ids().expect("trust ids").is_empty(),
+        "an old content entry in the kind index is not a trust record"
+    );
+    assert_eq!(
+        store.record(&record.id()).expect("read").map(|r| r.id()),
+        Some(record.id())
+    );
+}
+
+#[test]
 fn sled_store_refuses_a_newer_schema() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("store");

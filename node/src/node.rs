@@ -247,7 +247,9 @@ impl<S: RecordStore> Node<S> {
     }
 
     /// Runs a batch of records from catch-up through ingest (one durable flush for the batch).
-    pub async fn receive_batch(&self, wires: Vec<Vec<u8>>, origin: Origin) -> Vec<Outcome> {
+    /// Shared rather than owned: the caller keeps the bytes of records to try again later (a
+    /// membership update waiting for its predecessor) without copying a whole batch.
+    pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<Outcome> {
         let node = self.clone();
         let count = wires.len();
         let outcomes = tokio::task::spawn_blocking(move || {

@@ -147,8 +147,14 @@ async fn round<S: RecordStore>(
                         None => None,
                     }
                 };
-                let (outcomes, answer) =
-                    tokio::join!(node.receive_batch(records.clone(), Origin::Sync), fetch);
+                let records = std::sync::Arc::new(records);
+                let (outcomes, answer) = tokio::join!(
+                    node.receive_batch(std::sync::Arc::clone(&records), Origin::Sync),
+                    fetch
+                );
+                // The ingest thread has let go of its share by now; copying is only a fallback.
+                let records =
+                    std::sync::Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
                 ahead = answer;
                 let results = outcomes
                     .iter()
@@ -175,6 +181,7 @@ async fn round<S: RecordStore>(
                 let result = RoundResult::Completed {
                     stored: report.stored,
                     missing: report.missing,
+                    left_to_others: report.left_to_others,
                 };
                 return (result, report, bytes_in, bytes_out);
             }

@@ -66,6 +66,10 @@ pub enum RoundResult {
         stored: u64,
         /// Ids that were missing at the start.
         missing: u64,
+        /// Missing ids this round left to rounds with other peers, which had claimed them. If
+        /// such a round stalls, its claims come back only when it times out, so the peer is
+        /// asked again soon rather than after the full interval.
+        left_to_others: u64,
     },
     /// The network failed (timeout, disconnect): retry with backoff.
     Failed,
@@ -179,13 +183,22 @@ impl<P: Ord + Clone> Scheduler<P> {
         };
         state.running = false;
         match result {
-            RoundResult::Completed { stored, missing } => {
+            RoundResult::Completed {
+                stored,
+                missing,
+                left_to_others,
+            } => {
                 state.failures = 0;
                 state.last_completed_at = Some(now);
                 state.last_stored = stored;
                 state.last_missing = missing;
                 state.total_stored += stored;
-                state.next_due_at = now + config.resync_interval_ms;
+                let wait = if left_to_others > 0 {
+                    config.retry_initial_ms.min(config.resync_interval_ms)
+                } else {
+                    config.resync_interval_ms
+                };
+                state.next_due_at = now + wait;
             }
             RoundResult::Failed => {
                 state.failures = state.failures.saturating_add(1);
@@ -308,25 +321,28 @@ impl FetchClaims {
     }
 
     /// Up to `limit` of `candidates` that no other session has taken or brought in, now taken
-    /// by `tag`.
+    /// by `tag`; and the candidates passed over because another session already brought them
+    /// in, which the caller need never consider again.
     fn take<'a>(
         &mut self,
         tag: u64,
         candidates: impl Iterator<Item = &'a RecordId>,
         limit: usize,
-    ) -> Vec<RecordId> {
+    ) -> (Vec<RecordId>, Vec<RecordId>) {
         let mut taken = Vec::new();
+        let mut settled_elsewhere = Vec::new();
         for id in candidates {
             if taken.len() >= limit {
                 break;
             }
-            let free = !self.settled.contains(id) && self.taken.get(id).is_none_or(|t| *t == tag);
-            if free {
+            if self.settled.contains(id) {
+                settled_elsewhere.push(*id);
+            } else if self.taken.get(id).is_none_or(|t| *t == tag) {
                 self.taken.insert(*id, tag);
                 taken.push(*id);
             }
         }
-        taken
+        (taken, settled_elsewhere)
     }
 
     fn settle(&mut self, tag: u64, ids: &BTreeSet<RecordId>) {
@@ -434,10 +450,22 @@ impl Session {
     }
 
     /// The next ids to fetch: missing, not among `exclude`, and not taken by another session.
+    ///
+    /// Ids another session already brought in leave `need` here, counted as left to others:
+    /// otherwise every pick would walk past all of them again, and a session sharing a large
+    /// catch-up would spend time quadratic in its size.
     fn pick(&mut self, exclude: &BTreeSet<RecordId>) -> Vec<RecordId> {
         let candidates = self.need.iter().filter(|id| !exclude.contains(id));
         match &self.claims {
-            Some((claims, tag)) => lock(claims).take(*tag, candidates, self.config.fetch_batch),
+            Some((claims, tag)) => {
+                let (taken, settled_elsewhere) =
+                    lock(claims).take(*tag, candidates, self.config.fetch_batch);
+                for id in &settled_elsewhere {
+                    self.need.remove(id);
+                }
+                self.report.left_to_others += settled_elsewhere.len() as u64;
+                taken
+            }
             None => candidates.take(self.config.fetch_batch).copied().collect(),
         }
     }
@@ -514,7 +542,9 @@ impl Session {
     fn next_fetch(&mut self) -> Step {
         let batch = self.pick(&BTreeSet::new());
         if batch.is_empty() {
-            self.report.left_to_others = self.need.len() as u64;
+            // What is still needed was taken on by other sessions and is still on its way.
+            self.report.left_to_others += self.need.len() as u64;
+            self.need.clear();
             return self.retry_deferred();
         }
         self.report.fetches += 1;
@@ -667,6 +697,7 @@ mod tests {
             RoundResult::Completed {
                 stored: 3,
                 missing: 3,
+                left_to_others: 0,
             },
         );
         assert_eq!(scheduler.due(10), vec!["flanders"]);
@@ -683,6 +714,7 @@ mod tests {
             RoundResult::Completed {
                 stored: 0,
                 missing: 0,
+                left_to_others: 0,
             },
         );
         scheduler.disconnected(&"catalonia");
@@ -703,6 +735,39 @@ mod tests {
             ),
             (3, 3, 3)
         );
+    }
+
+    /// A round that left missing records to another peer's round (which had claimed them) comes
+    /// back soon: if that other round stalls, its claims are freed only at its timeout, and the
+    /// records must not wait a whole interval more.
+    #[test]
+    fn a_round_that_left_records_to_others_is_due_again_soon() {
+        let mut scheduler = Scheduler::new(ReplicationConfig::default());
+        scheduler.connected("emilia", 0);
+        scheduler.connected("flanders", 0);
+        assert_eq!(scheduler.due(0), vec!["emilia", "flanders"]);
+        let completed = |left_to_others| RoundResult::Completed {
+            stored: 40,
+            missing: 100,
+            left_to_others,
+        };
+        scheduler.finished(&"emilia", 100, completed(60));
+        scheduler.finished(&"flanders", 100, completed(0));
+        assert!(scheduler.due(100 + 1_999).is_empty());
+        assert_eq!(
+            scheduler.due(100 + 2_000),
+            vec!["emilia"],
+            "only the round that left records to others is due after 2 s"
+        );
+        let emilia = scheduler
+            .peers()
+            .find(|s| s.peer == "emilia")
+            .expect("known");
+        assert_eq!(
+            emilia.failures, 0,
+            "leaving records to others is no failure"
+        );
+        assert_eq!(scheduler.due(100 + 60_000), vec!["flanders"]);
     }
 
     /// Runs a session against a responder holding `theirs`, checking every record as stored.
@@ -942,6 +1007,53 @@ mod tests {
             lock(&claims).settled.is_empty(),
             "forgotten with the last session"
         );
+    }
+
+    /// A session sharing a large catch-up drops what another session already brought in at its
+    /// next pick, instead of walking past it on every pick after (quadratic in the catch-up).
+    #[test]
+    fn ids_another_session_brought_in_leave_the_need_list_at_the_next_pick() {
+        let config = fetching(10);
+        let theirs: Vec<(Millis, RecordId)> = (1..=30).map(|n| (n as u64, id(n))).collect();
+        let claims = SharedClaims::default();
+        let start = || {
+            let (session, step) = Session::start(config, &[]);
+            (session.sharing(Arc::clone(&claims)), step)
+        };
+        let (mut first, mut first_step) = start();
+        let (mut second, mut second_step) = start();
+        // The first session fetches and stores a batch, then asks for its second batch.
+        let mut batches: Vec<Vec<RecordId>> = Vec::new();
+        while batches.len() < 2 {
+            let asked = advance(&mut first, &mut first_step, &theirs);
+            if !asked.is_empty() {
+                batches.push(asked);
+            }
+        }
+        let (brought_in, in_flight) = (&batches[0], &batches[1]);
+        // The second session reconciles only now, and picks its first batch.
+        let mut picked = Vec::new();
+        while picked.is_empty() {
+            advance(&mut second, &mut second_step, &theirs);
+            if let Step::Send(SyncRequest::Fetch { ids }) = &second_step {
+                picked = ids.clone();
+            }
+        }
+        assert_eq!(picked.len(), 10);
+        assert!(
+            picked
+                .iter()
+                .all(|id| !brought_in.contains(id) && !in_flight.contains(id))
+        );
+        assert!(
+            brought_in.iter().all(|id| !second.need.contains(id)),
+            "records the first session stored are no longer needed by the second"
+        );
+        assert!(
+            in_flight.iter().all(|id| second.need.contains(id)),
+            "records still on their way stay needed, in case the first session fails"
+        );
+        assert_eq!(second.report().left_to_others, 10);
     }
 
     #[test]

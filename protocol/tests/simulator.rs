@@ -364,6 +364,7 @@ impl Simulation {
                     let result = RoundResult::Completed {
                         stored: report.stored,
                         missing: report.missing,
+                        left_to_others: report.left_to_others,
                     };
                     self.nodes[node].scheduler.finished(&peer, self.now, result);
                     return;

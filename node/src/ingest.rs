@@ -557,6 +557,36 @@ mod tests {
         );
     }
 
+    /// Rounds with two peers hand over batches at the same time, and the batches may overlap:
+    /// every record is stored exactly once, and the other copy is reported as not new.
+    #[test]
+    fn batches_from_two_rounds_at_once_store_each_record_once() {
+        let wires: Vec<Vec<u8>> = (0..CHUNK_RECORDS * 2)
+            .map(|n| case_study(&member(), n))
+            .collect();
+        let half = wires.len() / 2;
+        // The two batches share a quarter of their records.
+        let first = &wires[..half + half / 2];
+        let second = &wires[half - half / 2..];
+        let ingest = pipeline();
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| ingest.ingest_batch(first, Origin::Sync, NOW));
+            let b = scope.spawn(|| ingest.ingest_batch(second, Origin::Sync, NOW));
+            (
+                a.join().expect("first batch"),
+                b.join().expect("second batch"),
+            )
+        });
+        let count = |label: &str| a.iter().chain(&b).filter(|o| o.label() == label).count();
+        assert_eq!(count("stored"), wires.len());
+        assert_eq!(count("not_new"), first.len() + second.len() - wires.len());
+        assert_eq!(
+            ingest.store().len().expect("len"),
+            wires.len() as u64 + 1,
+            "every record and the genesis"
+        );
+    }
+
     #[test]
     fn checking_ahead_hands_every_chunk_over_once_in_order() {
         let items: Vec<usize> = (0..1000).collect();

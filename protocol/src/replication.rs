@@ -723,10 +723,7 @@ mod tests {
             vec!["emilia"],
             "misbehaving and gone peers wait"
         );
-        let catalonia = scheduler
-            .peers()
-            .find(|s| s.peer == "catalonia")
-            .expect("known");
+        let catalonia = peer_state(&scheduler, "catalonia");
         assert_eq!(
             (
                 catalonia.last_stored,
@@ -735,6 +732,16 @@ mod tests {
             ),
             (3, 3, 3)
         );
+    }
+
+    fn peer_state<'a>(
+        scheduler: &'a Scheduler<&'static str>,
+        peer: &str,
+    ) -> &'a PeerSyncState<&'static str> {
+        scheduler
+            .peers()
+            .find(|s| s.peer == peer)
+            .expect("a known peer")
     }
 
     /// A round that left missing records to another peer's round (which had claimed them) comes
@@ -759,12 +766,9 @@ mod tests {
             vec!["emilia"],
             "only the round that left records to others is due after 2 s"
         );
-        let emilia = scheduler
-            .peers()
-            .find(|s| s.peer == "emilia")
-            .expect("known");
         assert_eq!(
-            emilia.failures, 0,
+            peer_state(&scheduler, "emilia").failures,
+            0,
             "leaving records to others is no failure"
         );
         assert_eq!(scheduler.due(100 + 60_000), vec!["flanders"]);

@@ -6,6 +6,7 @@
 //! over the network and running fetched records through the same ingest path as gossip, so a peer
 //! cannot slip in through sync what gossip would refuse.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::PeerId;
@@ -75,7 +76,7 @@ pub fn spawn_replication<S: RecordStore>(
             for peer in scheduler.due(now_millis()) {
                 let node = node.clone();
                 let events = self_events.clone();
-                let claims = std::sync::Arc::clone(&claims);
+                let claims = Arc::clone(&claims);
                 tokio::spawn(async move {
                     let (result, report, bytes_in, bytes_out) =
                         round(&node, peer, config, claims).await;
@@ -147,14 +148,13 @@ async fn round<S: RecordStore>(
                         None => None,
                     }
                 };
-                let records = std::sync::Arc::new(records);
+                let records = Arc::new(records);
                 let (outcomes, answer) = tokio::join!(
-                    node.receive_batch(std::sync::Arc::clone(&records), Origin::Sync),
+                    node.receive_batch(Arc::clone(&records), Origin::Sync),
                     fetch
                 );
                 // The ingest thread has let go of its share by now; copying is only a fallback.
-                let records =
-                    std::sync::Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
+                let records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
                 ahead = answer;
                 let results = outcomes
                     .iter()
@@ -178,12 +178,7 @@ async fn round<S: RecordStore>(
                 if report.missing > 0 {
                     tracing::info!(%peer, missing = report.missing, stored = report.stored, left_to_other_rounds = report.left_to_others, reconcile_messages = report.reconcile_messages, fetches = report.fetches, bytes_in, "caught up with peer");
                 }
-                let result = RoundResult::Completed {
-                    stored: report.stored,
-                    missing: report.missing,
-                    left_to_others: report.left_to_others,
-                };
-                return (result, report, bytes_in, bytes_out);
+                return (report.completed(), report, bytes_in, bytes_out);
             }
             Step::Misbehaved(reason) => {
                 tracing::warn!(%peer, %reason, "peer misbehaved during catch-up; penalising it");

@@ -271,6 +271,17 @@ pub struct SessionReport {
     pub fetches: u64,
 }
 
+impl SessionReport {
+    /// How the round that made this report ended, for the scheduler, when it ran to its end.
+    pub fn completed(&self) -> RoundResult {
+        RoundResult::Completed {
+            stored: self.stored,
+            missing: self.missing,
+            left_to_others: self.left_to_others,
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Phase {
     Reconciling,

@@ -361,12 +361,9 @@ impl Simulation {
                     return;
                 }
                 Step::Done(report) => {
-                    let result = RoundResult::Completed {
-                        stored: report.stored,
-                        missing: report.missing,
-                        left_to_others: report.left_to_others,
-                    };
-                    self.nodes[node].scheduler.finished(&peer, self.now, result);
+                    self.nodes[node]
+                        .scheduler
+                        .finished(&peer, self.now, report.completed());
                     return;
                 }
                 Step::Misbehaved(reason) => {

@@ -79,40 +79,18 @@ impl ReconciliationCache {
     fn current(&mut self) -> Option<ReconciliationItems> {
         let items = self.items.as_mut()?;
         if !self.unmerged.is_empty() {
-            let mut added = std::mem::take(&mut self.unmerged);
-            added.sort_unstable();
-            added.dedup();
-            *items = Arc::new(merge_sorted(items, &added));
+            let mut merged = Vec::with_capacity(items.len() + self.unmerged.len());
+            merged.extend_from_slice(items);
+            merged.append(&mut self.unmerged);
+            // The stable sort finds the sorted run already held, sorts the few items after it
+            // and merges the two in linear time; a record the first read of the tree saw may
+            // also be reported by the write that stored it, hence the dedup.
+            merged.sort();
+            merged.dedup();
+            *items = Arc::new(merged);
         }
         Some(Arc::clone(items))
     }
-}
-
-/// The union of two ascending lists without repeats, ascending and without repeats. A record the
-/// first read of the tree saw may also be reported by the write that stored it.
-fn merge_sorted<T: Ord + Copy>(held: &[T], added: &[T]) -> Vec<T> {
-    let mut merged = Vec::with_capacity(held.len() + added.len());
-    let (mut i, mut j) = (0, 0);
-    while i < held.len() && j < added.len() {
-        match held[i].cmp(&added[j]) {
-            std::cmp::Ordering::Less => {
-                merged.push(held[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                merged.push(added[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                merged.push(held[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    merged.extend_from_slice(&held[i..]);
-    merged.extend_from_slice(&added[j..]);
-    merged
 }
 
 fn engine(e: sled::Error) -> StoreError {

@@ -180,7 +180,7 @@ impl<S: RecordStore> Ingest<S> {
     /// Runs a batch of records (a catch-up fetch) through every check, with the same outcome per
     /// record, in the same order, as [`Ingest::ingest_wire`] one by one, but faster: the batch is
     /// cut into chunks, signatures are checked on every core, and while one chunk is stored
-    /// (one transaction and one durable flush) the other cores check the next ones. Trust records
+    /// (one atomic write and one durable flush) the other cores check the next ones. Trust records
     /// (membership, endorsements) are stored one at a time, in order, since they change what the
     /// records after them are allowed to be.
     pub fn ingest_batch(&self, wires: &[Vec<u8>], origin: Origin, now: Millis) -> Vec<Outcome> {
@@ -365,7 +365,7 @@ impl<S: RecordStore> Ingest<S> {
     }
 }
 
-/// Records per chunk of a batch: one transaction and one durable flush each. Small enough that
+/// Records per chunk of a batch: one atomic write and one durable flush each. Small enough that
 /// storing a chunk overlaps with checking the next (a catch-up batch holds up to 1,024), large
 /// enough that flushes stay a small part of the cost (docs/benchmarks.md, "Ingest").
 const CHUNK_RECORDS: usize = 128;

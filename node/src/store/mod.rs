@@ -1,8 +1,8 @@
 //! The record store: the node's source of truth.
 //!
 //! Everything the node knows lives here: records by id, the head of every logical record, the
-//! version history, indexes by kind, author and time, the reconciliation index, node metadata and
-//! hashed API tokens. The search index and the federation's trust state are derived from it and
+//! version history, the reconciliation index (creation time, id), an index of trust records by
+//! kind, node metadata and hashed API tokens. The search index and the federation's trust state are derived from it and
 //! can be rebuilt at any time.
 //!
 //! Storage sits behind [`RecordStore`] so tests can run on memory and so sled (0.34, still beta)
@@ -25,7 +25,7 @@ pub use sled_store::SledStore;
 
 /// The on-disk layout version this node writes. A store of a newer version is refused rather than
 /// misread; an older one is migrated at open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

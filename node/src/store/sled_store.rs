@@ -1,16 +1,23 @@
 //! The sled implementation of [`RecordStore`].
 //!
-//! One sled database per data directory, with one tree per concern. A record and all its index
-//! entries are written in one multi-tree transaction, then the database is flushed before the
-//! call returns, so an acknowledged record survives `kill -9` and nothing is ever half-stored.
+//! One sled database per data directory. Records and every index on them share one tree, each
+//! concern under its own first byte, so that a chunk of records and all their index entries are
+//! written with one atomic sled batch; the database is then flushed before the call returns, so
+//! an acknowledged record survives `kill -9` and nothing is ever half-stored. Metadata and tokens,
+//! written on their own, have trees of their own.
+//!
+//! Schema 1 kept each concern in its own tree and wrote them in a sled transaction. sled's
+//! transactions read every key before writing it (to return the old value, which nothing here
+//! used), which made each record cost ten tree descents instead of six; a catching-up node spent
+//! about a tenth of its time on them. Opening a schema 1 store moves its entries over once.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, Record, RecordId, Verified};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::{
     Inserted, ReconciliationItems, RecordStore, SCHEMA_VERSION, StoreError, TokenRole,
@@ -23,21 +30,51 @@ use super::{
 /// about 20 MB more of the node's memory resident without serving records any faster.
 const STORE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// The tree of records and their indexes.
+pub(super) const RECORDS_AND_INDEXES: &str = "records_and_indexes";
+
+/// The first byte of each kind of entry in [`RECORDS_AND_INDEXES`].
+pub(super) mod section {
+    /// id → wire bytes.
+    pub const RECORD: u8 = b'r';
+    /// logical key → head version entry.
+    pub const HEAD: u8 = b'h';
+    /// logical key ‖ version ‖ id → version entry (history).
+    pub const VERSION: u8 = b'v';
+    /// created_at ‖ id → () (the reconciliation index).
+    pub const TIME: u8 = b't';
+    /// kind ‖ 0 ‖ created_at ‖ id → (), for trust records only.
+    pub const TRUST: u8 = b'k';
+}
+
+/// The trees of schema 1, each holding what is now one section, and a tree of an index that
+/// stores written before 0.1's ingest work kept and nothing read.
+pub(super) const SCHEMA_1_TREES: [(&str, Option<u8>); 6] = [
+    ("records", Some(section::RECORD)),
+    ("heads", Some(section::HEAD)),
+    ("versions", Some(section::VERSION)),
+    ("by_time", Some(section::TIME)),
+    ("by_kind", Some(section::TRUST)),
+    ("by_author", None),
+];
+
+/// Entries moved per sled batch when a schema 1 store is opened.
+const MIGRATION_BATCH: usize = 4096;
+
+/// `section` followed by `key`.
+fn sectioned(section: u8, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len());
+    out.push(section);
+    out.extend_from_slice(key);
+    out
+}
+
 /// Records and indexes in a sled database on disk.
 #[derive(Debug, Clone)]
 pub struct SledStore {
     db: sled::Db,
-    /// id → wire bytes.
-    records: sled::Tree,
-    /// logical key → head version entry.
-    heads: sled::Tree,
-    /// logical key ‖ version ‖ id → version entry (history).
-    versions: sled::Tree,
-    /// created_at ‖ id → () (the reconciliation index).
-    by_time: sled::Tree,
-    /// kind ‖ 0 ‖ created_at ‖ id → (), for trust records only. Stores written before 0.1's
-    /// ingest work also hold entries of content kinds here; nothing reads them.
-    by_kind: sled::Tree,
+    /// Records and every index on them, one section per concern (see [`section`]).
+    data: sled::Tree,
     /// name → value.
     meta: sled::Tree,
     /// SHA-256(token) → role byte.
@@ -55,9 +92,13 @@ struct Derived {
     /// Records stored: counted once at open, then grown by each committed write.
     count: AtomicU64,
     /// The reconciliation items, built on first use and then kept in step by every write.
-    /// Writers take the lock after their transaction commits, and the first build holds it
+    /// Writers take the lock after their batch is applied, and the first build holds it
     /// while it walks the tree, so no committed record can be left out.
     reconciliation: Mutex<ReconciliationCache>,
+    /// Held by the one writer of records at a time. A write reads whether each record is
+    /// already stored and what its logical record's head is, then applies a batch decided from
+    /// those reads; a second writer in between would make them stale.
+    writer: Mutex<()>,
 }
 
 /// The reconciliation items as last read, and the items committed since.
@@ -97,8 +138,17 @@ fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
 }
 
+/// Takes a lock whose data cannot be left inconsistent by a panic (it guards nothing, or state
+/// its holder rebuilds).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl SledStore {
-    /// Opens (or creates) the store under `path`, checking its schema version.
+    /// Opens (or creates) the store under `path`, checking its schema version and moving a
+    /// schema 1 store to the current layout.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
@@ -118,49 +168,102 @@ impl SledStore {
                 other => engine(other),
             })?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
-        // Stores written before 0.1's ingest work kept an index by author that nothing read;
-        // its space is given back.
-        db.drop_tree("by_author").map_err(engine)?;
         let store = SledStore {
-            records: tree("records")?,
-            heads: tree("heads")?,
-            versions: tree("versions")?,
-            by_time: tree("by_time")?,
-            by_kind: tree("by_kind")?,
+            data: tree(RECORDS_AND_INDEXES)?,
             meta: tree("meta")?,
             tokens: tree("tokens")?,
             db,
             derived: Arc::new(Derived {
                 count: AtomicU64::new(0),
                 reconciliation: Mutex::new(ReconciliationCache::default()),
+                writer: Mutex::new(()),
             }),
         };
-        store
-            .derived
-            .count
-            .store(store.records.len() as u64, Ordering::SeqCst);
-        match store.meta.get("schema_version").map_err(engine)? {
-            None => {
-                store
-                    .meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(engine)?;
-                store.flush()?;
-            }
-            Some(bytes) => {
-                let found = <[u8; 4]>::try_from(bytes.as_ref())
+        let found = match store.meta.get("schema_version").map_err(engine)? {
+            None => None,
+            Some(bytes) => Some(
+                <[u8; 4]>::try_from(bytes.as_ref())
                     .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt("schema version".into()))?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema {
-                        path: path.display().to_string(),
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
+                    .map_err(|_| StoreError::Corrupt("schema version".into()))?,
+            ),
+        };
+        match found {
+            Some(found) if found > SCHEMA_VERSION => {
+                return Err(StoreError::NewerSchema {
+                    path: path.display().to_string(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Some(1) => {
+                tracing::info!(
+                    store = %path.display(),
+                    "moving the store from schema 1 to schema {SCHEMA_VERSION}, once, before the node starts"
+                );
+                store.migrate_from_schema_1()?;
+                tracing::info!(store = %path.display(), "the store is at schema {SCHEMA_VERSION}");
+            }
+            Some(_) => {}
+            None => store.set_meta("schema_version", &SCHEMA_VERSION.to_be_bytes())?,
+        }
+        // A migration that stopped after writing the new version, before giving back the old
+        // trees, finishes here.
+        store.drop_schema_1_trees()?;
+        let count = store.data.scan_prefix([section::RECORD]).count();
+        store.derived.count.store(count as u64, Ordering::SeqCst);
+        Ok(store)
+    }
+
+    /// Moves every entry of a schema 1 store into its section of the one tree, then records the
+    /// new version and drops the old trees, flushing between the steps. If the process stops
+    /// part-way, the store still says schema 1 and the next open moves everything again:
+    /// writing an entry that is already there changes nothing.
+    fn migrate_from_schema_1(&self) -> Result<(), StoreError> {
+        let names = self.db.tree_names();
+        for (name, section) in SCHEMA_1_TREES {
+            let Some(section) = section else { continue };
+            if !names.iter().any(|n| n.as_ref() == name.as_bytes()) {
+                continue;
+            }
+            let old = self.db.open_tree(name).map_err(engine)?;
+            let mut batch = sled::Batch::default();
+            let mut in_batch = 0;
+            for entry in old.iter() {
+                let (key, value) = entry.map_err(engine)?;
+                // Stores written before 0.1's ingest work also indexed content records by
+                // kind; nothing reads those entries, so they are not carried over.
+                if section == section::TRUST && !Kind::TRUST.iter().any(|k| is_kind_entry(&key, k))
+                {
+                    continue;
+                }
+                batch.insert(sectioned(section, &key), value);
+                in_batch += 1;
+                if in_batch == MIGRATION_BATCH {
+                    self.data
+                        .apply_batch(std::mem::take(&mut batch))
+                        .map_err(engine)?;
+                    in_batch = 0;
                 }
             }
+            self.data.apply_batch(batch).map_err(engine)?;
         }
-        Ok(store)
+        self.flush()?;
+        self.set_meta("schema_version", &SCHEMA_VERSION.to_be_bytes())
+    }
+
+    /// Gives back the space of schema 1's trees, once their entries are in the current layout.
+    fn drop_schema_1_trees(&self) -> Result<(), StoreError> {
+        let names = self.db.tree_names();
+        let mut dropped = false;
+        for (name, _) in SCHEMA_1_TREES {
+            if names.iter().any(|n| n.as_ref() == name.as_bytes()) {
+                dropped |= self.db.drop_tree(name).map_err(engine)?;
+            }
+        }
+        if dropped {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// The sled database itself, for tests that lay out what older versions wrote.
@@ -181,7 +284,7 @@ impl SledStore {
             })
     }
 
-    /// Brings the in-memory state up to date with records a transaction just committed.
+    /// Brings the in-memory state up to date with records a batch just stored.
     fn committed(&self, batch: &[Record<Verified>], outcomes: &[Inserted]) {
         let added: Vec<(Millis, RecordId)> = batch
             .iter()
@@ -203,9 +306,9 @@ impl SledStore {
     }
 
     pub(super) fn read_reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
-        self.by_time
-            .iter()
-            .map(|entry| decode_time_key(&entry.map_err(engine)?.0))
+        self.data
+            .scan_prefix([section::TIME])
+            .map(|entry| decode_time_key(&entry.map_err(engine)?.0[1..]))
             .collect()
     }
 
@@ -213,62 +316,64 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(engine)
     }
 
-    /// Writes records and their index entries in one transaction, without flushing: all of
-    /// them or none. Records are applied in order, so a later version in the batch sees the head
-    /// an earlier one set.
-    fn write(&self, batch: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
-        let prepared: Vec<PreparedWrite<'_>> = batch.iter().map(PreparedWrite::of).collect();
-        let result = (
-            &self.records,
-            &self.heads,
-            &self.versions,
-            &self.by_time,
-            &self.by_kind,
-        )
-            .transaction(|(records, heads, versions, by_time, by_kind)| {
-                let mut outcomes = Vec::with_capacity(prepared.len());
-                for p in &prepared {
-                    if records.get(p.id.as_bytes())?.is_some() {
-                        outcomes.push(Inserted {
-                            new: false,
-                            change: head::HeadChange::Duplicate,
-                        });
-                        continue;
-                    }
-                    let current = match heads.get(&p.key)? {
-                        Some(bytes) => Some(
-                            decode_version(&bytes).map_err(ConflictableTransactionError::Abort)?,
-                        ),
-                        None => None,
-                    };
-                    let change = head::decide(current.as_ref(), &p.incoming);
-                    let version = encode_version(&p.incoming);
-                    records.insert(p.id.as_bytes(), p.wire)?;
-                    versions.insert(p.history_key.as_slice(), version.as_slice())?;
-                    by_time.insert(p.by_time_key.as_slice(), &[])?;
-                    if let Some(trust_key) = &p.trust_key {
-                        by_kind.insert(trust_key.as_slice(), &[])?;
-                    }
-                    if change.is_new_head(&p.incoming) {
-                        heads.insert(p.key.as_slice(), version.as_slice())?;
-                    }
-                    outcomes.push(Inserted { new: true, change });
-                }
-                Ok(outcomes)
-            });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => engine(e),
-        })
+    /// The head entry of a logical key (encoded), as stored.
+    fn stored_head(&self, head_key: &[u8]) -> Result<Option<VersionInfo>, StoreError> {
+        match self.data.get(head_key).map_err(engine)? {
+            Some(bytes) => decode_version(&bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
-    fn ids_with_prefix(
-        &self,
-        tree: &sled::Tree,
-        prefix: &[u8],
-    ) -> Result<Vec<RecordId>, StoreError> {
+    /// Writes records and their index entries in one atomic batch, without flushing: all of
+    /// them or none. Records are decided in order, so a later version in the batch sees the head
+    /// an earlier one set, and a record given twice is stored once.
+    fn write(&self, batch: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
+        let prepared: Vec<PreparedWrite<'_>> = batch.iter().map(PreparedWrite::of).collect();
+        let _writer = lock(&self.derived.writer);
+        let mut ids_in_batch: HashSet<RecordId> = HashSet::with_capacity(prepared.len());
+        let mut heads_in_batch: HashMap<&[u8], VersionInfo> = HashMap::new();
+        let mut writes = sled::Batch::default();
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for p in &prepared {
+            if ids_in_batch.contains(&p.id)
+                || self.data.contains_key(p.record_key).map_err(engine)?
+            {
+                outcomes.push(Inserted {
+                    new: false,
+                    change: head::HeadChange::Duplicate,
+                });
+                continue;
+            }
+            let current = match heads_in_batch.get(p.head_key.as_slice()) {
+                Some(set_earlier) => Some(*set_earlier),
+                None => self.stored_head(&p.head_key)?,
+            };
+            let change = head::decide(current.as_ref(), &p.incoming);
+            let version = encode_version(&p.incoming);
+            writes.insert(&p.record_key[..], p.wire);
+            writes.insert(p.history_key.as_slice(), &version[..]);
+            writes.insert(&p.time_key[..], &[][..]);
+            if let Some(trust_key) = &p.trust_key {
+                writes.insert(trust_key.as_slice(), &[][..]);
+            }
+            if change.is_new_head(&p.incoming) {
+                writes.insert(p.head_key.as_slice(), &version[..]);
+                heads_in_batch.insert(&p.head_key, p.incoming);
+            }
+            ids_in_batch.insert(p.id);
+            outcomes.push(Inserted { new: true, change });
+        }
+        if !ids_in_batch.is_empty() {
+            self.data.apply_batch(writes).map_err(engine)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// The ids at the end of the keys of `section`'s entries that start with `prefix`, newest
+    /// first.
+    fn ids_with_prefix(&self, section: u8, prefix: &[u8]) -> Result<Vec<RecordId>, StoreError> {
         let mut ids = Vec::new();
-        for entry in tree.scan_prefix(prefix).rev() {
+        for entry in self.data.scan_prefix(sectioned(section, prefix)).rev() {
             let (key, _) = entry.map_err(engine)?;
             let tail = key
                 .get(key.len().saturating_sub(32)..)
@@ -293,7 +398,7 @@ impl RecordStore for SledStore {
 
     fn insert_batch(&self, records: &[Record<Verified>]) -> Result<Vec<Inserted>, StoreError> {
         let outcomes = self.write(records)?;
-        // Committed, so readers may see these records from now on, durable or not yet.
+        // Applied, so readers may see these records from now on, durable or not yet.
         self.committed(records, &outcomes);
         if outcomes.iter().any(|o| o.new) {
             self.flush()?;
@@ -303,27 +408,24 @@ impl RecordStore for SledStore {
 
     fn wire(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .records
-            .get(id.as_bytes())
+            .data
+            .get(record_key(id))
             .map_err(engine)?
             .map(|v| v.to_vec()))
     }
 
     fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
-        self.records.contains_key(id.as_bytes()).map_err(engine)
+        self.data.contains_key(record_key(id)).map_err(engine)
     }
 
     fn head(&self, key: &LogicalKey) -> Result<Option<VersionInfo>, StoreError> {
-        match self.heads.get(encode_logical_key(key)).map_err(engine)? {
-            None => Ok(None),
-            Some(bytes) => decode_version(&bytes).map(Some),
-        }
+        self.stored_head(&sectioned(section::HEAD, &encode_logical_key(key)))
     }
 
     fn versions(&self, key: &LogicalKey) -> Result<Vec<VersionInfo>, StoreError> {
-        let prefix = encode_logical_key(key);
+        let prefix = sectioned(section::VERSION, &encode_logical_key(key));
         let mut out = Vec::new();
-        for entry in self.versions.scan_prefix(&prefix) {
+        for entry in self.data.scan_prefix(&prefix) {
             let (k, v) = entry.map_err(engine)?;
             // The prefix of `a/kind/slug` also matches `a/kind/slug-2`; only exact keys count.
             if k.len() == prefix.len() + 8 + 32 {
@@ -334,11 +436,11 @@ impl RecordStore for SledStore {
     }
 
     fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError> {
-        self.heads
-            .iter()
+        self.data
+            .scan_prefix([section::HEAD])
             .map(|entry| {
                 let (k, v) = entry.map_err(engine)?;
-                Ok((decode_logical_key(&k)?, decode_version(&v)?))
+                Ok((decode_logical_key(&k[1..])?, decode_version(&v)?))
             })
             .collect()
     }
@@ -346,7 +448,7 @@ impl RecordStore for SledStore {
     fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
         let mut ids = Vec::new();
         for kind in Kind::TRUST {
-            ids.extend(self.ids_with_prefix(&self.by_kind, &kind_prefix(kind))?);
+            ids.extend(self.ids_with_prefix(section::TRUST, &kind_prefix(kind))?);
         }
         Ok(ids)
     }
@@ -401,47 +503,65 @@ impl RecordStore for SledStore {
     }
 }
 
-/// The start of every kind index entry of `kind`.
+/// The start of every kind index entry of `kind` (without the section byte).
 fn kind_prefix(kind: &Kind) -> Vec<u8> {
     let mut prefix = kind.as_str().as_bytes().to_vec();
     prefix.push(0);
     prefix
 }
 
-/// The keys and values of one record's write, computed outside the transaction (which sled may
-/// retry on conflict).
+/// Whether a kind index entry (without the section byte) is one of `kind`'s.
+fn is_kind_entry(key: &[u8], kind: &Kind) -> bool {
+    key.starts_with(&kind_prefix(kind))
+}
+
+/// The key of a record's wire bytes.
+fn record_key(id: &RecordId) -> [u8; 33] {
+    let mut key = [0u8; 33];
+    key[0] = section::RECORD;
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+/// The keys and values of one record's write, computed before the writer lock is taken.
 struct PreparedWrite<'a> {
     id: RecordId,
-    key: Vec<u8>,
-    incoming: mosaico_protocol::head::VersionInfo,
+    record_key: [u8; 33],
+    head_key: Vec<u8>,
+    incoming: VersionInfo,
     wire: &'a [u8],
     history_key: Vec<u8>,
     /// The kind index entry, for trust records only.
     trust_key: Option<Vec<u8>>,
-    by_time_key: [u8; 40],
+    time_key: [u8; 41],
 }
 
 impl<'a> PreparedWrite<'a> {
     fn of(record: &'a Record<Verified>) -> Self {
         let id = record.id();
         let header = record.header();
-        let key = encode_logical_key(&record.logical_key());
-        let mut history_key = key.clone();
+        let logical_key = encode_logical_key(&record.logical_key());
+        let mut history_key = sectioned(section::VERSION, &logical_key);
         history_key.extend_from_slice(&header.version.to_be_bytes());
         history_key.extend_from_slice(id.as_bytes());
+        let by_time = time_key(header.created_at, &id);
         let trust_key = (!header.kind.is_content()).then(|| {
-            let mut key = kind_prefix(&header.kind);
-            key.extend_from_slice(&time_key(header.created_at, &id));
+            let mut key = sectioned(section::TRUST, &kind_prefix(&header.kind));
+            key.extend_from_slice(&by_time);
             key
         });
+        let mut sectioned_time_key = [0u8; 41];
+        sectioned_time_key[0] = section::TIME;
+        sectioned_time_key[1..].copy_from_slice(&by_time);
         PreparedWrite {
             id,
-            key,
+            record_key: record_key(&id),
+            head_key: sectioned(section::HEAD, &logical_key),
             incoming: version_info(record),
             wire: record.wire(),
             history_key,
             trust_key,
-            by_time_key: time_key(header.created_at, &id),
+            time_key: sectioned_time_key,
         }
     }
 }

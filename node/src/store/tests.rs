@@ -1,7 +1,7 @@
 //! The same behaviour checks against both store implementations.
 
 use mosaico_protocol::draft::Draft;
-use mosaico_protocol::head::HeadChange;
+use mosaico_protocol::head::{self, HeadChange};
 use mosaico_protocol::{Record, SecretKey, Verified};
 use serde_json::json;
 
@@ -91,14 +91,6 @@ fn behaves(store: &dyn RecordStore) {
 fn lists_trust_records(store: &dyn RecordStore) {
     let emilia_key = emilia().public_key();
     let partner = SecretKey::from_bytes([2; 32]).public_key();
-    let membership = json!({
-        "format": 1, "kind": "membership", "author": emilia_key.to_hex(),
-        "slug": "federation", "version": 1, "created_at": 1_700_000_000_000_u64,
-        "title": {"en": "Test federation"},
-        "membership": {"name": "Test", "threshold": 1, "members": [
-            {"name": "Emilia-Romagna", "key": emilia_key.to_hex(), "country": "IT"}
-        ]}
-    });
     let endorsement = json!({
         "format": 1, "kind": "endorsement", "author": emilia_key.to_hex(),
         "slug": partner.to_hex(), "version": 1, "created_at": 1_700_000_000_001_u64,
@@ -106,9 +98,9 @@ fn lists_trust_records(store: &dyn RecordStore) {
         "endorsement": {"partner": partner.to_hex(), "name": "Fondazione Bruno Kessler",
             "kinds": ["case_study"], "expires_at": 1_800_000_000_000_u64}
     });
+    let endorsement = Record::sign(endorsement, &emilia()).expect("valid trust record");
     let mut expected = Vec::new();
-    for unsigned in [membership, endorsement] {
-        let record = Record::sign(unsigned, &emilia()).expect("valid trust record");
+    for record in [membership(&emilia()), endorsement] {
         store.insert(&record).expect("insert");
         expected.push(record.id());
     }
@@ -161,42 +153,276 @@ fn reopen(path: &std::path::Path) -> Result<SledStore, StoreError> {
     }
 }
 
-#[test]
-fn a_store_written_before_the_index_diet_opens_without_its_author_index() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("store");
-    let record = case_study(&emilia(), "chatbot", 1, false);
-    {
-        let store = SledStore::open(&path).expect("open");
-        store.insert(&record).expect("insert");
-        // What earlier versions also wrote for every record.
-        let db = store.raw_db();
-        let mut old_key = emilia().public_key().as_bytes().to_vec();
-        old_key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
-        db.open_tree("by_author")
-            .and_then(|t| t.insert(old_key, &[]))
-            .expect("old author index");
-        let mut kind_key = b"case_study\0".to_vec();
-        kind_key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
-        db.open_tree("by_kind")
-            .and_then(|t| t.insert(kind_key, &[]))
-            .expect("old kind entry");
-        db.flush().expect("flush");
+/// A signed membership record of a one-member federation: a trust record.
+fn membership(secret: &SecretKey) -> Record<Verified> {
+    let key = secret.public_key();
+    let unsigned = json!({
+        "format": 1, "kind": "membership", "author": key.to_hex(),
+        "slug": "federation", "version": 1, "created_at": 1_700_000_000_000_u64,
+        "title": {"en": "Test federation"},
+        "membership": {"name": "Test", "threshold": 1, "members": [
+            {"name": "Emilia-Romagna", "key": key.to_hex(), "country": "IT"}
+        ]}
+    });
+    Record::sign(unsigned, secret).expect("valid trust record")
+}
+
+/// Opens the sled database under `path` without the store's checks, waiting with a bound for
+/// the lock as [`reopen`] does.
+fn open_raw(path: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if std::time::Instant::now() < deadline
+                    && (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("lock")) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("raw sled"),
+        }
     }
-    let store = reopen(&path).expect("reopen");
-    let trees: Vec<sled::IVec> = store.raw_db().tree_names();
-    assert!(
-        !trees.iter().any(|name| name.as_ref() == b"by_author"),
-        "the author index is given back"
+}
+
+/// Writes `records` as schema 1 did: one tree per concern, the heads decided by the head rule,
+/// plus the author index and content entries in the kind index that stores written before
+/// 0.1's ingest work also held. The schema version is left as it is.
+fn write_schema_1_trees(db: &sled::Db, records: &[Record<Verified>]) {
+    let tree = |name: &str| db.open_tree(name).expect("tree");
+    let (wires, heads, versions, by_time, by_kind, by_author) = (
+        tree("records"),
+        tree("heads"),
+        tree("versions"),
+        tree("by_time"),
+        tree("by_kind"),
+        tree("by_author"),
     );
-    assert!(
-        store.trust_record_ids().expect("trust ids").is_empty(),
-        "an old content entry in the kind index is not a trust record"
+    for record in records {
+        let (id, header) = (record.id(), record.header());
+        let logical = encode_logical_key(&record.logical_key());
+        let incoming = version_info(record);
+        let current = heads
+            .get(&logical)
+            .expect("read head")
+            .map(|bytes| decode_version(&bytes).expect("head entry"));
+        if head::decide(current.as_ref(), &incoming).is_new_head(&incoming) {
+            heads
+                .insert(&logical, &encode_version(&incoming)[..])
+                .expect("head");
+        }
+        wires.insert(id.as_bytes(), record.wire()).expect("record");
+        let mut history_key = logical.clone();
+        history_key.extend_from_slice(&header.version.to_be_bytes());
+        history_key.extend_from_slice(id.as_bytes());
+        versions
+            .insert(history_key, &encode_version(&incoming)[..])
+            .expect("version");
+        let by_time_key = time_key(header.created_at, &id);
+        by_time.insert(by_time_key, &[]).expect("time");
+        let mut kind_key = header.kind.as_str().as_bytes().to_vec();
+        kind_key.push(0);
+        kind_key.extend_from_slice(&by_time_key);
+        by_kind.insert(kind_key, &[]).expect("kind");
+        let mut author_key = header.author.as_bytes().to_vec();
+        author_key.extend_from_slice(&by_time_key);
+        by_author.insert(author_key, &[]).expect("author");
+    }
+}
+
+/// A store as schema 1 left it, holding `records`.
+fn lay_out_schema_1(path: &std::path::Path, records: &[Record<Verified>]) {
+    let db = open_raw(path);
+    write_schema_1_trees(&db, records);
+    db.open_tree("meta")
+        .and_then(|meta| meta.insert("schema_version", &1u32.to_be_bytes()))
+        .expect("schema version");
+    db.flush().expect("flush");
+}
+
+/// Where a move from schema 1 stopped before the store was opened again.
+#[derive(Debug, Clone, Copy)]
+enum StoppedAt {
+    /// Not started: a store as the previous version left it.
+    NotStarted,
+    /// Some entries already moved into the current layout.
+    PartWay,
+    /// Everything moved and the new version written, the old trees not yet given back.
+    BeforeDroppingOldTrees,
+}
+
+#[test]
+fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
+    let v1 = case_study(&emilia(), "chatbot", 1, false);
+    let v2 = case_study(&emilia(), "chatbot", 2, false);
+    let longer_slug = case_study(&emilia(), "chatbot-2", 1, false);
+    let trust = membership(&emilia());
+    let records = [v2.clone(), v1.clone(), longer_slug.clone(), trust.clone()];
+    let mut expected_items: Vec<(Millis, RecordId)> = records
+        .iter()
+        .map(|r| (r.header().created_at, r.id()))
+        .collect();
+    expected_items.sort();
+    for stopped in [
+        StoppedAt::NotStarted,
+        StoppedAt::PartWay,
+        StoppedAt::BeforeDroppingOldTrees,
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store");
+        match stopped {
+            StoppedAt::NotStarted => lay_out_schema_1(&path, &records),
+            StoppedAt::PartWay => {
+                lay_out_schema_1(&path, &records);
+                let db = open_raw(&path);
+                let mut key = vec![sled_store::section::RECORD];
+                key.extend_from_slice(v1.id().as_bytes());
+                db.open_tree(sled_store::RECORDS_AND_INDEXES)
+                    .and_then(|moved| moved.insert(key, v1.wire()))
+                    .expect("one record moved");
+                db.flush().expect("flush");
+            }
+            StoppedAt::BeforeDroppingOldTrees => {
+                SledStore::open(&path)
+                    .and_then(|store| store.insert_batch(&records))
+                    .expect("current layout");
+                let db = open_raw(&path);
+                write_schema_1_trees(&db, &records);
+                db.flush().expect("flush");
+            }
+        }
+        let store = reopen(&path).expect("open a schema 1 store");
+        let context = format!("stopped: {stopped:?}");
+        assert_eq!(
+            store.meta("schema_version").expect("meta"),
+            Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
+            "{context}"
+        );
+        let names = store.raw_db().tree_names();
+        for (old, _) in sled_store::SCHEMA_1_TREES {
+            assert!(
+                !names.iter().any(|n| n.as_ref() == old.as_bytes()),
+                "{context}: tree {old} given back"
+            );
+        }
+        assert_eq!(store.len().expect("len"), 4, "{context}");
+        for record in &records {
+            assert_eq!(
+                store.wire(&record.id()).expect("wire").as_deref(),
+                Some(record.wire()),
+                "{context}"
+            );
+        }
+        assert_eq!(
+            store.head(&v1.logical_key()).expect("head").map(|h| h.id),
+            Some(v2.id()),
+            "{context}"
+        );
+        let history: Vec<u64> = store
+            .versions(&v1.logical_key())
+            .expect("versions")
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(history, vec![1, 2], "{context}: only this slug's versions");
+        assert_eq!(store.heads().expect("heads").len(), 3, "{context}");
+        assert_eq!(
+            store.trust_record_ids().expect("trust ids"),
+            vec![trust.id()],
+            "{context}"
+        );
+        let kind_entries = store
+            .raw_db()
+            .open_tree(sled_store::RECORDS_AND_INDEXES)
+            .expect("tree")
+            .scan_prefix([sled_store::section::TRUST])
+            .count();
+        assert_eq!(
+            kind_entries, 1,
+            "{context}: the old content entries of the kind index are not carried over"
+        );
+        assert_eq!(
+            *store.reconciliation_items().expect("items"),
+            expected_items,
+            "{context}"
+        );
+        // The moved heads are the ones later writes decide against.
+        let v3 = case_study(&emilia(), "chatbot", 3, false);
+        assert!(matches!(
+            store.insert(&v3).expect("insert").change,
+            HeadChange::Replaces { .. }
+        ));
+        assert!(!store.insert(&v1).expect("insert").new, "{context}");
+        drop(store);
+        let store = reopen(&path).expect("reopen");
+        assert_eq!(store.len().expect("len"), 5, "{context}");
+        assert_eq!(
+            store.head(&v1.logical_key()).expect("head").map(|h| h.id),
+            Some(v3.id()),
+            "{context}"
+        );
+    }
+}
+
+/// One batch holding several versions of a record, a record twice and a retraction: each is
+/// decided after the ones before it in the batch, as if they came one by one.
+fn decides_a_batch_in_order(store: &dyn RecordStore) {
+    let v1 = case_study(&emilia(), "chatbot", 1, false);
+    let v2 = case_study(&emilia(), "chatbot", 2, false);
+    let retraction = case_study(&emilia(), "chatbot", 3, true);
+    let other = case_study(&emilia(), "chatbot-2", 1, false);
+    let outcomes = store
+        .insert_batch(&[
+            v2.clone(),
+            v1.clone(),
+            v2.clone(),
+            retraction.clone(),
+            other.clone(),
+            v1.clone(),
+        ])
+        .expect("batch");
+    let changes: Vec<(bool, HeadChange)> = outcomes.iter().map(|o| (o.new, o.change)).collect();
+    assert_eq!(
+        changes,
+        vec![
+            (true, HeadChange::First),
+            (true, HeadChange::Older),
+            (false, HeadChange::Duplicate),
+            (
+                true,
+                HeadChange::Replaces {
+                    previous: version_info(&v2)
+                }
+            ),
+            (true, HeadChange::First),
+            (false, HeadChange::Duplicate),
+        ]
     );
     assert_eq!(
-        store.record(&record.id()).expect("read").map(|r| r.id()),
-        Some(record.id())
+        store.head(&v1.logical_key()).expect("head"),
+        Some(version_info(&retraction))
     );
+    assert_eq!(store.len().expect("len"), 4);
+    assert_eq!(store.reconciliation_items().expect("items").len(), 4);
+    // A batch of records all stored already writes nothing and changes nothing.
+    let again = store.insert_batch(&[v1, v2]).expect("batch");
+    assert!(
+        again
+            .iter()
+            .all(|o| !o.new && o.change == HeadChange::Duplicate)
+    );
+    assert_eq!(store.len().expect("len"), 4);
+}
+
+#[test]
+fn both_stores_decide_a_batch_in_order() {
+    decides_a_batch_in_order(&MemoryStore::new());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    decides_a_batch_in_order(&SledStore::open(&path).expect("open"));
+    let store = reopen(&path).expect("reopen");
+    assert_eq!(store.len().expect("len"), 4);
+    assert_eq!(store.heads().expect("heads").len(), 2);
 }
 
 #[test]

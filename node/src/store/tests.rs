@@ -136,6 +136,16 @@ fn sled_store_behaves_and_survives_reopen() {
     let store = reopen(&path).expect("reopen");
     assert_eq!(store.len().expect("len"), 4);
     assert_eq!(store.heads().expect("heads").len(), 2);
+    // A reopened store decides against the heads it holds: a new version of a stored record
+    // replaces its head rather than starting a new logical record.
+    let stored = case_study(&emilia(), "chatbot-2", 1, false);
+    let newer = case_study(&emilia(), "chatbot-2", 2, false);
+    assert_eq!(
+        store.insert(&newer).expect("insert").change,
+        HeadChange::Replaces {
+            previous: version_info(&stored)
+        }
+    );
 }
 
 /// Opens a store that a handle of this process just dropped. sled's background flusher may hold

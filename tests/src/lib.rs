@@ -5,10 +5,12 @@
 //! first). Every node gets a temporary data directory, free loopback ports and a log file; a node
 //! that fails a test prints its log tail so the failure can be understood.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -54,13 +56,43 @@ pub fn mosaico_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A free TCP port on loopback (bound then released; the race with other processes is harmless
-/// in tests that each take a few ports).
+/// A free TCP port on loopback, for a node to bind later.
+///
+/// It is taken from below the kernel's range of ports for outgoing connections: a port the
+/// kernel hands out for `:0` is in that range, where the nodes' own dialling could take it
+/// between this check and the node's bind (a CI run once failed so). Below the range only
+/// explicit binds take ports, and this process never hands out one port twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    const LOWEST: u16 = 10_000;
+    let dialling_from = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    if dialling_from > LOWEST {
+        let span = u32::from(dialling_from - LOWEST);
+        // Test binaries run one after another and each starts its own count: a start that
+        // differs per process keeps them from retrying the same few ports.
+        let start = std::process::id()
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |t| t.subsec_nanos());
+        for step in 0..span {
+            let port = LOWEST + ((start.wrapping_add(step)) % span) as u16;
+            if !handed_out.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                handed_out.insert(port);
+                return port;
+            }
+        }
+    }
+    // No room below the range (an unusual kernel setting): any free port will do.
+    let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .expect("a free loopback port")
+        .expect("a free loopback port");
+    handed_out.insert(port);
+    port
 }
 
 /// Polls `check` until it returns `Some`, or fails the test after `within` naming `what`.

@@ -25,7 +25,7 @@ pub use sled_store::SledStore;
 
 /// The on-disk layout version this node writes. A store of a newer version is refused rather than
 /// misread; an older one is migrated at open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

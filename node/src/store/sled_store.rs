@@ -9,7 +9,14 @@
 //! Schema 1 kept each concern in its own tree and wrote them in a sled transaction. sled's
 //! transactions read every key before writing it (to return the old value, which nothing here
 //! used), which made each record cost ten tree descents instead of six; a catching-up node spent
-//! about a tenth of its time on them. Opening a schema 1 store moves its entries over once.
+//! about a tenth of its time on them. Schema 2 put every concern in one tree.
+//!
+//! Schema 3 drops schema 2's time section (creation time ‖ id → nothing, the reconciliation
+//! index): each history entry now carries its record's creation time, and the reconciliation
+//! items are read from the history section and sorted at open. The time entry was the one key
+//! of a record that nothing needed on its own, and each key a record adds lands on a different
+//! leaf of the tree; without it sled spent about a third less per record stored (docs/
+//! benchmarks.md, "Catch-up"). Opening an older store moves its entries over once.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -40,21 +47,24 @@ pub(super) mod section {
     pub const RECORD: u8 = b'r';
     /// logical key → head version entry.
     pub const HEAD: u8 = b'h';
-    /// logical key ‖ version ‖ id → version entry (history).
+    /// logical key ‖ version ‖ id → version entry ‖ created_at (history, and the
+    /// reconciliation items).
     pub const VERSION: u8 = b'v';
-    /// created_at ‖ id → () (the reconciliation index).
-    pub const TIME: u8 = b't';
     /// kind ‖ 0 ‖ created_at ‖ id → (), for trust records only.
     pub const TRUST: u8 = b'k';
 }
 
-/// The trees of schema 1, each holding what is now one section, and a tree of an index that
-/// stores written before 0.1's ingest work kept and nothing read.
+/// Schema 2's section of (creation time, id) pairs, created_at ‖ id → (), whose pairs schema 3
+/// keeps in the history entries.
+pub(super) const SCHEMA_2_TIME_SECTION: u8 = b't';
+
+/// The trees of schema 1, each holding what became one section of schema 2, and a tree of an
+/// index that stores written before 0.1's ingest work kept and nothing read.
 pub(super) const SCHEMA_1_TREES: [(&str, Option<u8>); 6] = [
     ("records", Some(section::RECORD)),
     ("heads", Some(section::HEAD)),
     ("versions", Some(section::VERSION)),
-    ("by_time", Some(section::TIME)),
+    ("by_time", Some(SCHEMA_2_TIME_SECTION)),
     ("by_kind", Some(section::TRUST)),
     ("by_author", None),
 ];
@@ -218,12 +228,15 @@ impl SledStore {
                     supported: SCHEMA_VERSION,
                 });
             }
-            Some(1) => {
+            Some(found @ (1 | 2)) => {
                 tracing::info!(
                     store = %path.display(),
-                    "moving the store from schema 1 to schema {SCHEMA_VERSION}, once, before the node starts"
+                    "moving the store from schema {found} to schema {SCHEMA_VERSION}, once, before the node starts"
                 );
-                store.migrate_from_schema_1()?;
+                if found == 1 {
+                    store.migrate_from_schema_1()?;
+                }
+                store.migrate_from_schema_2()?;
                 tracing::info!(store = %path.display(), "the store is at schema {SCHEMA_VERSION}");
             }
             Some(_) => {}
@@ -232,10 +245,14 @@ impl SledStore {
         // A migration that stopped after writing the new version, before giving back the old
         // trees, finishes here.
         store.drop_schema_1_trees()?;
-        // Every record has one entry in the time section, and its entries are small: counting
-        // them reads far less than walking the records themselves.
-        let count = store.data.scan_prefix([section::TIME]).count();
-        store.derived.count.store(count as u64, Ordering::SeqCst);
+        // Reconciliation reads every (time, id) pair as soon as the node meets a peer, and the
+        // count is their number: one walk of the history entries gives both.
+        let items = store.read_reconciliation_items()?;
+        store
+            .derived
+            .count
+            .store(items.len() as u64, Ordering::SeqCst);
+        store.reconciliation_cache().items = Some(Arc::new(items));
         {
             let mut filter = store.writer();
             for head_key in store.data.scan_prefix([section::HEAD]).keys() {
@@ -245,10 +262,11 @@ impl SledStore {
         Ok(store)
     }
 
-    /// Moves every entry of a schema 1 store into its section of the one tree, then records the
-    /// new version and drops the old trees, flushing between the steps. If the process stops
-    /// part-way, the store still says schema 1 and the next open moves everything again:
-    /// writing an entry that is already there changes nothing.
+    /// Moves every entry of a schema 1 store into its section of schema 2's one tree, then
+    /// records version 2 (the old trees are dropped once the move to schema 3 is done too),
+    /// flushing between the steps. If the process stops part-way, the store still says schema 1
+    /// and the next open moves everything again: writing an entry that is already there changes
+    /// nothing.
     fn migrate_from_schema_1(&self) -> Result<(), StoreError> {
         let names = self.db.tree_names();
         for (name, into) in SCHEMA_1_TREES {
@@ -276,6 +294,54 @@ impl SledStore {
                 }
             }
             self.data.apply_batch(batch).map_err(engine)?;
+        }
+        self.flush()?;
+        self.set_meta("schema_version", &2u32.to_be_bytes())
+    }
+
+    /// Writes each schema 2 history entry again with its record's creation time, taken from the
+    /// time section, and deletes that time entry in the same atomic batch, then records the new
+    /// version. A move that stopped part-way goes on at the next open: the time entries left
+    /// are exactly those of the history entries not yet rewritten.
+    fn migrate_from_schema_2(&self) -> Result<(), StoreError> {
+        let mut created: HashMap<RecordId, Millis> = HashMap::new();
+        for key in self.data.scan_prefix([SCHEMA_2_TIME_SECTION]).keys() {
+            let (created_at, id) = decode_time_key(&key.map_err(engine)?[1..])?;
+            created.insert(id, created_at);
+        }
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        for entry in self.data.scan_prefix([section::VERSION]) {
+            let (key, value) = entry.map_err(engine)?;
+            if value.len() == HISTORY_ENTRY_BYTES {
+                continue;
+            }
+            let version = decode_version(&value)?;
+            let created_at = created.get(&version.id).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "schema 2 history entry of {} without its time entry",
+                    version.id
+                ))
+            })?;
+            batch.insert(key, &encode_history(&version, created_at)[..]);
+            let mut time_entry = vec![SCHEMA_2_TIME_SECTION];
+            time_entry.extend_from_slice(&time_key(created_at, &version.id));
+            batch.remove(time_entry);
+            in_batch += 1;
+            if in_batch == MIGRATION_BATCH {
+                self.data
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(engine)?;
+                in_batch = 0;
+            }
+        }
+        self.data.apply_batch(batch).map_err(engine)?;
+        // Schema 2 wrote a record's history and time entries in one batch, so none can be left.
+        if let Some(key) = self.data.scan_prefix([SCHEMA_2_TIME_SECTION]).keys().next() {
+            let (_, id) = decode_time_key(&key.map_err(engine)?[1..])?;
+            return Err(StoreError::Corrupt(format!(
+                "schema 2 time entry of {id} without its history entry"
+            )));
         }
         self.flush()?;
         self.set_meta("schema_version", &SCHEMA_VERSION.to_be_bytes())
@@ -345,11 +411,19 @@ impl SledStore {
         }
     }
 
+    /// Every (time, id) pair, ascending, from the history entries (one per record).
     pub(super) fn read_reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
-        self.data
-            .scan_prefix([section::TIME])
-            .map(|entry| decode_time_key(&entry.map_err(engine)?.0[1..]))
-            .collect()
+        let mut items = self
+            .data
+            .scan_prefix([section::VERSION])
+            .values()
+            .map(|value| {
+                let (version, created_at) = decode_history(&value.map_err(engine)?)?;
+                Ok((created_at, version.id))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        items.sort_unstable();
+        Ok(items)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -392,8 +466,7 @@ impl SledStore {
             let change = head::decide(current.as_ref(), &p.incoming);
             let version = encode_version(&p.incoming);
             writes.insert(&p.record_key[..], p.wire);
-            writes.insert(p.history_key.as_slice(), &version[..]);
-            writes.insert(&p.time_key[..], &[][..]);
+            writes.insert(p.history_key.as_slice(), &p.history[..]);
             if let Some(trust_key) = &p.trust_key {
                 writes.insert(trust_key.as_slice(), &[][..]);
             }
@@ -471,7 +544,7 @@ impl RecordStore for SledStore {
             let (k, v) = entry.map_err(engine)?;
             // The prefix of `a/kind/slug` also matches `a/kind/slug-2`; only exact keys count.
             if k.len() == prefix.len() + 8 + 32 {
-                out.push(decode_version(&v)?);
+                out.push(decode_history(&v)?.0);
             }
         }
         Ok(out)
@@ -575,7 +648,7 @@ struct PreparedWrite<'a> {
     history_key: Vec<u8>,
     /// The kind index entry, for trust records only.
     trust_key: Option<Vec<u8>>,
-    time_key: [u8; 41],
+    history: [u8; HISTORY_ENTRY_BYTES],
 }
 
 impl<'a> PreparedWrite<'a> {
@@ -586,24 +659,47 @@ impl<'a> PreparedWrite<'a> {
         let mut history_key = sectioned(section::VERSION, &logical_key);
         history_key.extend_from_slice(&header.version.to_be_bytes());
         history_key.extend_from_slice(id.as_bytes());
-        let by_time = time_key(header.created_at, &id);
         let trust_key = (!header.kind.is_content()).then(|| {
             let mut key = sectioned(section::TRUST, &kind_prefix(&header.kind));
-            key.extend_from_slice(&by_time);
+            key.extend_from_slice(&time_key(header.created_at, &id));
             key
         });
-        let mut sectioned_time_key = [0u8; 41];
-        sectioned_time_key[0] = section::TIME;
-        sectioned_time_key[1..].copy_from_slice(&by_time);
+        let incoming = version_info(record);
         PreparedWrite {
             id,
             record_key: record_key(&id),
             head_key: sectioned(section::HEAD, &logical_key),
-            incoming: version_info(record),
+            incoming,
             wire: record.wire(),
             history_key,
             trust_key,
-            time_key: sectioned_time_key,
+            history: encode_history(&incoming, header.created_at),
         }
     }
+}
+
+/// Bytes of a history entry: the version entry, then the creation time.
+pub(super) const HISTORY_ENTRY_BYTES: usize = 41 + 8;
+
+/// A history entry: what a head entry holds, and the record's creation time for reconciliation.
+pub(super) fn encode_history(
+    version: &VersionInfo,
+    created_at: Millis,
+) -> [u8; HISTORY_ENTRY_BYTES] {
+    let mut out = [0u8; HISTORY_ENTRY_BYTES];
+    out[..41].copy_from_slice(&encode_version(version));
+    out[41..].copy_from_slice(&created_at.to_be_bytes());
+    out
+}
+
+fn decode_history(bytes: &[u8]) -> Result<(VersionInfo, Millis), StoreError> {
+    if bytes.len() != HISTORY_ENTRY_BYTES {
+        return Err(StoreError::Corrupt("history entry".into()));
+    }
+    let mut created_at = [0u8; 8];
+    created_at.copy_from_slice(&bytes[41..]);
+    Ok((
+        decode_version(&bytes[..41])?,
+        u64::from_be_bytes(created_at),
+    ))
 }

@@ -374,6 +374,165 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
     }
 }
 
+/// The key of `record`'s history entry.
+fn history_key(record: &Record<Verified>) -> Vec<u8> {
+    let mut key = vec![sled_store::section::VERSION];
+    key.extend_from_slice(&encode_logical_key(&record.logical_key()));
+    key.extend_from_slice(&record.header().version.to_be_bytes());
+    key.extend_from_slice(record.id().as_bytes());
+    key
+}
+
+/// The key of `record`'s entry in schema 2's time section.
+fn schema_2_time_key(record: &Record<Verified>) -> Vec<u8> {
+    let mut key = vec![sled_store::SCHEMA_2_TIME_SECTION];
+    key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
+    key
+}
+
+/// Rewrites `record`'s entries in the one tree as schema 2 kept them (`true`) or as the current
+/// schema does (`false`).
+fn write_record_entries(tree: &sled::Tree, record: &Record<Verified>, schema_2: bool) {
+    let version = version_info(record);
+    let mut batch = sled::Batch::default();
+    if schema_2 {
+        batch.insert(history_key(record), &encode_version(&version)[..]);
+        batch.insert(schema_2_time_key(record), &[][..]);
+    } else {
+        let history = sled_store::encode_history(&version, record.header().created_at);
+        batch.insert(history_key(record), &history[..]);
+        batch.remove(schema_2_time_key(record));
+    }
+    tree.apply_batch(batch).expect("entries rewritten");
+}
+
+/// A store as schema 2 left it, holding `records`: the current layout but for the history
+/// entries (without the creation time) and the time section beside them.
+fn lay_out_schema_2(path: &std::path::Path, records: &[Record<Verified>]) {
+    SledStore::open(path)
+        .and_then(|store| store.insert_batch(records))
+        .expect("current layout");
+    let db = open_raw(path);
+    let tree = db.open_tree(sled_store::RECORDS_AND_INDEXES).expect("tree");
+    for record in records {
+        write_record_entries(&tree, record, true);
+    }
+    db.open_tree("meta")
+        .and_then(|meta| meta.insert("schema_version", &2u32.to_be_bytes()))
+        .expect("schema version");
+    db.flush().expect("flush");
+}
+
+#[test]
+fn a_schema_2_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
+    let v1 = case_study(&emilia(), "chatbot", 1, false);
+    let v2 = case_study(&emilia(), "chatbot", 2, false);
+    let other = case_study(&emilia(), "chatbot-2", 1, false);
+    let trust = membership(&emilia());
+    let records = [v2.clone(), v1.clone(), other.clone(), trust.clone()];
+    let mut expected_items: Vec<(Millis, RecordId)> = records
+        .iter()
+        .map(|r| (r.header().created_at, r.id()))
+        .collect();
+    expected_items.sort();
+    for part_way in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store");
+        lay_out_schema_2(&path, &records);
+        if part_way {
+            // One batch of the move applied, the new version not yet written.
+            let db = open_raw(&path);
+            let tree = db.open_tree(sled_store::RECORDS_AND_INDEXES).expect("tree");
+            write_record_entries(&tree, &v1, false);
+            db.flush().expect("flush");
+        }
+        let store = reopen(&path).expect("open a schema 2 store");
+        let context = format!("part way: {part_way}");
+        assert_eq!(
+            store.meta("schema_version").expect("meta"),
+            Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
+            "{context}"
+        );
+        let time_entries = store
+            .raw_db()
+            .open_tree(sled_store::RECORDS_AND_INDEXES)
+            .expect("tree")
+            .scan_prefix([sled_store::SCHEMA_2_TIME_SECTION])
+            .count();
+        assert_eq!(
+            time_entries, 0,
+            "{context}: schema 2's time section is given back"
+        );
+        assert_eq!(store.len().expect("len"), 4, "{context}");
+        assert_eq!(
+            *store.reconciliation_items().expect("items"),
+            expected_items,
+            "{context}"
+        );
+        let history: Vec<u64> = store
+            .versions(&v1.logical_key())
+            .expect("versions")
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(history, vec![1, 2], "{context}");
+        assert_eq!(
+            store.head(&v1.logical_key()).expect("head").map(|h| h.id),
+            Some(v2.id()),
+            "{context}"
+        );
+        for record in &records {
+            assert_eq!(
+                store.wire(&record.id()).expect("wire").as_deref(),
+                Some(record.wire()),
+                "{context}"
+            );
+        }
+        assert!(!store.insert(&v1).expect("insert").new, "{context}");
+        drop(store);
+        let store = reopen(&path).expect("reopen");
+        assert_eq!(
+            *store.reconciliation_items().expect("items"),
+            expected_items,
+            "{context}: after a second open"
+        );
+    }
+}
+
+#[test]
+fn a_schema_2_store_missing_an_entry_is_refused_naming_the_record() {
+    let kept = case_study(&emilia(), "chatbot", 1, false);
+    let damaged = case_study(&emilia(), "chatbot-2", 1, false);
+    for (removed, what) in [
+        (schema_2_time_key(&damaged), "without its time entry"),
+        (history_key(&damaged), "without its history entry"),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store");
+        lay_out_schema_2(&path, &[kept.clone(), damaged.clone()]);
+        let db = open_raw(&path);
+        let existed = db
+            .open_tree(sled_store::RECORDS_AND_INDEXES)
+            .and_then(|tree| tree.remove(removed))
+            .expect("entry removed");
+        assert!(existed.is_some(), "{what}: the entry was there");
+        db.flush().expect("flush");
+        drop(db);
+        // Every attempt says the same: the move never goes past the damage.
+        for attempt in 0..2 {
+            match reopen(&path) {
+                Err(StoreError::Corrupt(message)) => assert!(
+                    message.contains(&damaged.id().to_string()) && message.contains(what),
+                    "{what}, attempt {attempt}: {message}"
+                ),
+                other => {
+                    panic!("{what}, attempt {attempt}: expected a corrupt store, got {other:?}")
+                }
+            }
+        }
+    }
+}
+
 /// One batch holding several versions of a record, a record twice and a retraction: each is
 /// decided after the ones before it in the batch, as if they came one by one.
 fn decides_a_batch_in_order(store: &dyn RecordStore) {

@@ -11,12 +11,14 @@
 //! used), which made each record cost ten tree descents instead of six; a catching-up node spent
 //! about a tenth of its time on them. Schema 2 put every concern in one tree.
 //!
-//! Schema 3 drops schema 2's time section (creation time ‖ id → nothing, the reconciliation
-//! index): each history entry now carries its record's creation time, and the reconciliation
-//! items are read from the history section and sorted at open. The time entry was the one key
-//! of a record that nothing needed on its own, and each key a record adds lands on a different
-//! leaf of the tree; without it sled spent about a third less per record stored (docs/
-//! benchmarks.md, "Catch-up"). Opening an older store moves its entries over once.
+//! Schema 3 writes two keys per content record where schema 2 wrote four: the record, and one
+//! history entry that carries the record's version entry and creation time. Schema 2's head
+//! section (read instead from the last history entries of a logical record) and time section
+//! (the reconciliation items, now read from the history at open and sorted) are gone. Each key
+//! a record adds lands on another leaf of the tree, which sled rewrites whole every few writes;
+//! a catching-up node spent about 35 µs in sled per record stored instead of 60, and caught up
+//! about a fifth faster (docs/benchmarks.md, "Catch-up"). Opening an older store moves its
+//! entries over once.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -45,26 +47,30 @@ pub(super) const RECORDS_AND_INDEXES: &str = "records_and_indexes";
 pub(super) mod section {
     /// id → wire bytes.
     pub const RECORD: u8 = b'r';
-    /// logical key → head version entry.
-    pub const HEAD: u8 = b'h';
-    /// logical key ‖ version ‖ id → version entry ‖ created_at (history, and the
-    /// reconciliation items).
-    pub const VERSION: u8 = b'v';
+    /// logical key ‖ 0 ‖ version ‖ id → version entry ‖ created_at: every version of every
+    /// logical record, from which its head, its history and the reconciliation items are read.
+    pub const HISTORY: u8 = b'l';
     /// kind ‖ 0 ‖ created_at ‖ id → (), for trust records only.
     pub const TRUST: u8 = b'k';
 }
 
-/// Schema 2's section of (creation time, id) pairs, created_at ‖ id → (), whose pairs schema 3
-/// keeps in the history entries.
-pub(super) const SCHEMA_2_TIME_SECTION: u8 = b't';
+/// The sections of schema 2 that schema 3 folded into [`section::HISTORY`].
+pub(super) mod schema_2_section {
+    /// logical key → head version entry.
+    pub const HEAD: u8 = b'h';
+    /// logical key ‖ version ‖ id → version entry.
+    pub const VERSION: u8 = b'v';
+    /// created_at ‖ id → ().
+    pub const TIME: u8 = b't';
+}
 
 /// The trees of schema 1, each holding what became one section of schema 2, and a tree of an
 /// index that stores written before 0.1's ingest work kept and nothing read.
 pub(super) const SCHEMA_1_TREES: [(&str, Option<u8>); 6] = [
     ("records", Some(section::RECORD)),
-    ("heads", Some(section::HEAD)),
-    ("versions", Some(section::VERSION)),
-    ("by_time", Some(SCHEMA_2_TIME_SECTION)),
+    ("heads", Some(schema_2_section::HEAD)),
+    ("versions", Some(schema_2_section::VERSION)),
+    ("by_time", Some(schema_2_section::TIME)),
     ("by_kind", Some(section::TRUST)),
     ("by_author", None),
 ];
@@ -102,9 +108,10 @@ pub struct SledStore {
 struct Derived {
     /// Records stored: counted once at open, then grown by each committed write.
     count: AtomicU64,
-    /// The reconciliation items, built on first use and then kept in step by every write.
-    /// Writers take the lock after their batch is applied, and the first build holds it
-    /// while it walks the tree, so no committed record can be left out.
+    /// The reconciliation items, built at open (and again on the next read if a panic left them
+    /// in doubt), then kept in step by every write. Writers take the lock after their batch is
+    /// applied, and a rebuild holds it while it walks the tree, so no committed record can be
+    /// left out.
     reconciliation: Mutex<ReconciliationCache>,
     /// Held by the one writer of records at a time. A write reads whether each record is
     /// already stored and what its logical record's head is, then applies a batch decided from
@@ -112,33 +119,34 @@ struct Derived {
     writer: Mutex<HeadFilter>,
 }
 
-/// Which logical records may have a head: the hashes of every head key in the store, and
-/// perhaps a few more. A logical record whose hash is absent has no head, so storing its first
-/// version, which is nearly every record of a large catch-up, needs no read of the heads.
+/// Which logical records may have a head: the hashes of the history prefix of every logical
+/// record with a version in the store, and perhaps a few more. A logical record whose hash is
+/// absent has no head, so storing its first version, which is nearly every record of a large
+/// catch-up, needs no read of the history.
 ///
-/// It must never miss a head that is stored (the head would then be overwritten without being
-/// compared), so it is filled from the tree at open and a head's hash is added before the batch
-/// that writes the head is applied; a failed batch only leaves a hash that costs a read. 10 to 20
-/// bytes per logical record in memory.
+/// It must never miss a logical record that is stored (a new version would then be taken for
+/// the first without being compared), so it is filled from the tree at open and a hash is added
+/// before the batch that writes the version is applied; a failed batch only leaves a hash that
+/// costs a read. 10 to 20 bytes per logical record in memory.
 #[derive(Debug, Default)]
 struct HeadFilter {
     hashes: HashSet<u64>,
 }
 
 impl HeadFilter {
-    fn hash(head_key: &[u8]) -> u64 {
+    fn hash(history_prefix: &[u8]) -> u64 {
         // Any fixed hash will do: a collision only costs a read.
         let mut hasher = std::hash::DefaultHasher::new();
-        head_key.hash(&mut hasher);
+        history_prefix.hash(&mut hasher);
         hasher.finish()
     }
 
-    fn may_have_head(&self, head_key: &[u8]) -> bool {
-        self.hashes.contains(&Self::hash(head_key))
+    fn may_have_head(&self, history_prefix: &[u8]) -> bool {
+        self.hashes.contains(&Self::hash(history_prefix))
     }
 
-    fn note_head(&mut self, head_key: &[u8]) {
-        self.hashes.insert(Self::hash(head_key));
+    fn note(&mut self, history_prefix: &[u8]) {
+        self.hashes.insert(Self::hash(history_prefix));
     }
 }
 
@@ -245,20 +253,18 @@ impl SledStore {
         // A migration that stopped after writing the new version, before giving back the old
         // trees, finishes here.
         store.drop_schema_1_trees()?;
-        // Reconciliation reads every (time, id) pair as soon as the node meets a peer, and the
-        // count is their number: one walk of the history entries gives both.
-        let items = store.read_reconciliation_items()?;
+        // Reconciliation reads every (time, id) pair as soon as the node meets a peer, the
+        // count is their number, and the head filter needs every logical record: one walk of
+        // the history gives all three.
+        let items = {
+            let mut filter = store.writer();
+            store.read_history(|history_prefix| filter.note(history_prefix))?
+        };
         store
             .derived
             .count
             .store(items.len() as u64, Ordering::SeqCst);
         store.reconciliation_cache().items = Some(Arc::new(items));
-        {
-            let mut filter = store.writer();
-            for head_key in store.data.scan_prefix([section::HEAD]).keys() {
-                filter.note_head(&head_key.map_err(engine)?);
-            }
-        }
         Ok(store)
     }
 
@@ -299,32 +305,40 @@ impl SledStore {
         self.set_meta("schema_version", &2u32.to_be_bytes())
     }
 
-    /// Writes each schema 2 history entry again with its record's creation time, taken from the
-    /// time section, and deletes that time entry in the same atomic batch, then records the new
-    /// version. A move that stopped part-way goes on at the next open: the time entries left
-    /// are exactly those of the history entries not yet rewritten.
+    /// Moves each schema 2 version entry into the history section with its record's creation
+    /// time, taken from the time section, deleting both old entries in the same atomic batch;
+    /// then deletes the head entries, and records the new version. A move that stopped part-way
+    /// goes on at the next open from the entries still in the old sections.
     fn migrate_from_schema_2(&self) -> Result<(), StoreError> {
         let mut created: HashMap<RecordId, Millis> = HashMap::new();
-        for key in self.data.scan_prefix([SCHEMA_2_TIME_SECTION]).keys() {
+        for key in self.data.scan_prefix([schema_2_section::TIME]).keys() {
             let (created_at, id) = decode_time_key(&key.map_err(engine)?[1..])?;
             created.insert(id, created_at);
         }
         let mut batch = sled::Batch::default();
         let mut in_batch = 0;
-        for entry in self.data.scan_prefix([section::VERSION]) {
+        for entry in self.data.scan_prefix([schema_2_section::VERSION]) {
             let (key, value) = entry.map_err(engine)?;
-            if value.len() == HISTORY_ENTRY_BYTES {
-                continue;
-            }
             let version = decode_version(&value)?;
+            // logical key ‖ version ‖ id, after the section byte.
+            let logical_key = key
+                .len()
+                .checked_sub(8 + 32)
+                .filter(|end| *end > 1)
+                .map(|end| &key[1..end])
+                .ok_or_else(|| StoreError::Corrupt("schema 2 version entry".into()))?;
             let created_at = created.get(&version.id).copied().ok_or_else(|| {
                 StoreError::Corrupt(format!(
-                    "schema 2 history entry of {} without its time entry",
+                    "schema 2 version entry of {} without its time entry",
                     version.id
                 ))
             })?;
-            batch.insert(key, &encode_history(&version, created_at)[..]);
-            let mut time_entry = vec![SCHEMA_2_TIME_SECTION];
+            batch.insert(
+                history_key(logical_key, version.version, &version.id),
+                &encode_history(&version, created_at)[..],
+            );
+            batch.remove(key);
+            let mut time_entry = vec![schema_2_section::TIME];
             time_entry.extend_from_slice(&time_key(created_at, &version.id));
             batch.remove(time_entry);
             in_batch += 1;
@@ -336,12 +350,34 @@ impl SledStore {
             }
         }
         self.data.apply_batch(batch).map_err(engine)?;
-        // Schema 2 wrote a record's history and time entries in one batch, so none can be left.
-        if let Some(key) = self.data.scan_prefix([SCHEMA_2_TIME_SECTION]).keys().next() {
+        // Schema 2 wrote a record's version and time entries in one batch, so none can be left.
+        if let Some(key) = self
+            .data
+            .scan_prefix([schema_2_section::TIME])
+            .keys()
+            .next()
+        {
             let (_, id) = decode_time_key(&key.map_err(engine)?[1..])?;
             return Err(StoreError::Corrupt(format!(
-                "schema 2 time entry of {id} without its history entry"
+                "schema 2 time entry of {id} without its version entry"
             )));
+        }
+        loop {
+            let heads: Vec<sled::IVec> = self
+                .data
+                .scan_prefix([schema_2_section::HEAD])
+                .keys()
+                .take(MIGRATION_BATCH)
+                .collect::<Result<_, _>>()
+                .map_err(engine)?;
+            if heads.is_empty() {
+                break;
+            }
+            let mut batch = sled::Batch::default();
+            for key in heads {
+                batch.remove(key);
+            }
+            self.data.apply_batch(batch).map_err(engine)?;
         }
         self.flush()?;
         self.set_meta("schema_version", &SCHEMA_VERSION.to_be_bytes())
@@ -413,15 +449,22 @@ impl SledStore {
 
     /// Every (time, id) pair, ascending, from the history entries (one per record).
     pub(super) fn read_reconciliation_items(&self) -> Result<Vec<(Millis, RecordId)>, StoreError> {
-        let mut items = self
-            .data
-            .scan_prefix([section::VERSION])
-            .values()
-            .map(|value| {
-                let (version, created_at) = decode_history(&value.map_err(engine)?)?;
-                Ok((created_at, version.id))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.read_history(|_| {})
+    }
+
+    /// Walks the history: returns every (time, id) pair, ascending, and gives each entry's
+    /// history prefix to `each_logical_record`.
+    fn read_history(
+        &self,
+        mut each_logical_record: impl FnMut(&[u8]),
+    ) -> Result<Vec<(Millis, RecordId)>, StoreError> {
+        let mut items = Vec::new();
+        for entry in self.data.scan_prefix([section::HISTORY]) {
+            let (key, value) = entry.map_err(engine)?;
+            let (version, created_at) = decode_history(&value)?;
+            each_logical_record(history_prefix_of(&key)?);
+            items.push((created_at, version.id));
+        }
         items.sort_unstable();
         Ok(items)
     }
@@ -430,12 +473,22 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(engine)
     }
 
-    /// The head entry stored under `head_key` (a key of the head section).
-    fn stored_head(&self, head_key: &[u8]) -> Result<Option<VersionInfo>, StoreError> {
-        match self.data.get(head_key).map_err(engine)? {
-            Some(bytes) => decode_version(&bytes).map(Some),
-            None => Ok(None),
+    /// The head of the logical record whose history entries start with `history_prefix`.
+    fn stored_head(&self, history_prefix: &[u8]) -> Result<Option<VersionInfo>, StoreError> {
+        // Keys sort by version, so the head is among the last entries: those of the highest
+        // version, of which there is more than one only if the author equivocated.
+        let mut highest: Vec<VersionInfo> = Vec::new();
+        for value in self.data.scan_prefix(history_prefix).values().rev() {
+            let (version, _) = decode_history(&value.map_err(engine)?)?;
+            if highest
+                .first()
+                .is_some_and(|h| h.version != version.version)
+            {
+                break;
+            }
+            highest.push(version);
         }
+        Ok(head::head_of(&highest))
     }
 
     /// Writes records and their index entries in one atomic batch, without flushing: all of
@@ -458,22 +511,20 @@ impl SledStore {
                 });
                 continue;
             }
-            let current = match heads_in_batch.get(p.head_key.as_slice()) {
+            let current = match heads_in_batch.get(p.history_prefix.as_slice()) {
                 Some(set_earlier) => Some(*set_earlier),
-                None if !filter.may_have_head(&p.head_key) => None,
-                None => self.stored_head(&p.head_key)?,
+                None if !filter.may_have_head(&p.history_prefix) => None,
+                None => self.stored_head(&p.history_prefix)?,
             };
             let change = head::decide(current.as_ref(), &p.incoming);
-            let version = encode_version(&p.incoming);
             writes.insert(&p.record_key[..], p.wire);
             writes.insert(p.history_key.as_slice(), &p.history[..]);
             if let Some(trust_key) = &p.trust_key {
                 writes.insert(trust_key.as_slice(), &[][..]);
             }
+            filter.note(&p.history_prefix);
             if change.is_new_head(&p.incoming) {
-                filter.note_head(&p.head_key);
-                writes.insert(p.head_key.as_slice(), &version[..]);
-                heads_in_batch.insert(&p.head_key, p.incoming);
+                heads_in_batch.insert(&p.history_prefix, p.incoming);
             }
             ids_in_batch.insert(p.id);
             outcomes.push(Inserted { new: true, change });
@@ -534,30 +585,44 @@ impl RecordStore for SledStore {
     }
 
     fn head(&self, key: &LogicalKey) -> Result<Option<VersionInfo>, StoreError> {
-        self.stored_head(&sectioned(section::HEAD, &encode_logical_key(key)))
+        self.stored_head(&history_prefix(&encode_logical_key(key)))
     }
 
     fn versions(&self, key: &LogicalKey) -> Result<Vec<VersionInfo>, StoreError> {
-        let prefix = sectioned(section::VERSION, &encode_logical_key(key));
-        let mut out = Vec::new();
-        for entry in self.data.scan_prefix(&prefix) {
-            let (k, v) = entry.map_err(engine)?;
-            // The prefix of `a/kind/slug` also matches `a/kind/slug-2`; only exact keys count.
-            if k.len() == prefix.len() + 8 + 32 {
-                out.push(decode_history(&v)?.0);
-            }
-        }
-        Ok(out)
+        self.data
+            .scan_prefix(history_prefix(&encode_logical_key(key)))
+            .values()
+            .map(|value| Ok(decode_history(&value.map_err(engine)?)?.0))
+            .collect()
     }
 
     fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError> {
-        self.data
-            .scan_prefix([section::HEAD])
-            .map(|entry| {
-                let (k, v) = entry.map_err(engine)?;
-                Ok((decode_logical_key(&k[1..])?, decode_version(&v)?))
-            })
-            .collect()
+        // A logical record's entries are next to each other in the history: keep the best of
+        // each run.
+        let mut heads = Vec::new();
+        let mut run: Option<(sled::IVec, VersionInfo)> = None;
+        for entry in self.data.scan_prefix([section::HISTORY]) {
+            let (key, value) = entry.map_err(engine)?;
+            let (version, _) = decode_history(&value)?;
+            let prefix_len = history_prefix_of(&key)?.len();
+            match &mut run {
+                Some((prefix, best)) if prefix.as_ref() == &key[..prefix_len] => {
+                    if version.precedence(best) == std::cmp::Ordering::Greater {
+                        *best = version;
+                    }
+                }
+                _ => {
+                    if let Some((prefix, best)) = run.take() {
+                        heads.push((logical_key_of(&prefix)?, best));
+                    }
+                    run = Some((key.subslice(0, prefix_len), version));
+                }
+            }
+        }
+        if let Some((prefix, best)) = run {
+            heads.push((logical_key_of(&prefix)?, best));
+        }
+        Ok(heads)
     }
 
     fn trust_record_ids(&self) -> Result<Vec<RecordId>, StoreError> {
@@ -642,7 +707,8 @@ fn record_key(id: &RecordId) -> [u8; 33] {
 struct PreparedWrite<'a> {
     id: RecordId,
     record_key: [u8; 33],
-    head_key: Vec<u8>,
+    /// The start of the history keys of the record's logical record.
+    history_prefix: Vec<u8>,
     incoming: VersionInfo,
     wire: &'a [u8],
     history_key: Vec<u8>,
@@ -656,9 +722,6 @@ impl<'a> PreparedWrite<'a> {
         let id = record.id();
         let header = record.header();
         let logical_key = encode_logical_key(&record.logical_key());
-        let mut history_key = sectioned(section::VERSION, &logical_key);
-        history_key.extend_from_slice(&header.version.to_be_bytes());
-        history_key.extend_from_slice(id.as_bytes());
         let trust_key = (!header.kind.is_content()).then(|| {
             let mut key = sectioned(section::TRUST, &kind_prefix(&header.kind));
             key.extend_from_slice(&time_key(header.created_at, &id));
@@ -668,10 +731,10 @@ impl<'a> PreparedWrite<'a> {
         PreparedWrite {
             id,
             record_key: record_key(&id),
-            head_key: sectioned(section::HEAD, &logical_key),
+            history_prefix: history_prefix(&logical_key),
             incoming,
             wire: record.wire(),
-            history_key,
+            history_key: history_key(&logical_key, header.version, &id),
             trust_key,
             history: encode_history(&incoming, header.created_at),
         }
@@ -702,4 +765,38 @@ fn decode_history(bytes: &[u8]) -> Result<(VersionInfo, Millis), StoreError> {
         decode_version(&bytes[..41])?,
         u64::from_be_bytes(created_at),
     ))
+}
+
+/// The start of the history keys of the logical record encoded as `logical_key`. The zero after
+/// it keeps one logical record's entries apart from another's whose slug merely starts the same
+/// way (`chatbot` and `chatbot-2`): slugs never hold a zero byte.
+fn history_prefix(logical_key: &[u8]) -> Vec<u8> {
+    let mut prefix = sectioned(section::HISTORY, logical_key);
+    prefix.push(0);
+    prefix
+}
+
+/// The key of one version's history entry.
+pub(super) fn history_key(logical_key: &[u8], version: u64, id: &RecordId) -> Vec<u8> {
+    let mut key = history_prefix(logical_key);
+    key.extend_from_slice(&version.to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The history prefix that starts `key`, a key of the history section.
+fn history_prefix_of(key: &[u8]) -> Result<&[u8], StoreError> {
+    // The section byte, a logical key (32 bytes of author, then kind, a zero and the slug),
+    // the zero after it, the version and the id.
+    const SHORTEST_PREFIX: usize = 1 + 32 + 1 + 1;
+    key.len()
+        .checked_sub(8 + 32)
+        .filter(|len| *len >= SHORTEST_PREFIX)
+        .map(|len| &key[..len])
+        .ok_or_else(|| StoreError::Corrupt("history key".into()))
+}
+
+/// The logical key of a history prefix.
+fn logical_key_of(history_prefix: &[u8]) -> Result<LogicalKey, StoreError> {
+    decode_logical_key(&history_prefix[1..history_prefix.len() - 1])
 }

@@ -119,6 +119,78 @@ fn memory_store_behaves() {
     lists_trust_records(&MemoryStore::new());
 }
 
+/// Two different records of the same version (the author equivocated), then a retraction of
+/// that version too: the head is always the one the head rule picks among the versions stored,
+/// whatever order they came in. Returns the head.
+fn decides_equivocation_by_the_head_rule(store: &dyn RecordStore) -> VersionInfo {
+    let variant = |title: &str, retracted: bool| {
+        let draft = if retracted {
+            Draft::retraction(Kind::CaseStudy, "twin")
+        } else {
+            Draft::from_value(json!({
+                "kind": "case_study", "slug": "twin", "title": {"it": title},
+                "summary": {"it": "Riassunto"}, "organisation": "Regione Emilia-Romagna",
+                "country": "IT"
+            }))
+            .expect("valid draft")
+        };
+        let unsigned = draft
+            .into_unsigned(emilia().public_key(), 1, 1_700_000_000_000)
+            .expect("no version conflict");
+        Record::sign(unsigned, &emilia()).expect("valid record")
+    };
+    let (a, b) = (variant("Primo", false), variant("Secondo", false));
+    let (winner, loser) = if a.id() < b.id() { (a, b) } else { (b, a) };
+    let key = winner.logical_key();
+    // Stored in the order that makes the later one lose, so the stored head must be read back.
+    store.insert(&winner).expect("insert");
+    store
+        .insert(&case_study(&emilia(), "twin-2", 1, false))
+        .expect("insert");
+    assert_eq!(
+        store.insert(&loser).expect("insert").change,
+        HeadChange::Equivocation {
+            winner: version_info(&winner),
+            loser: version_info(&loser)
+        }
+    );
+    assert_eq!(store.head(&key).expect("head"), Some(version_info(&winner)));
+    let retraction = variant("", true);
+    assert!(matches!(
+        store.insert(&retraction).expect("insert").change,
+        HeadChange::Equivocation { winner, .. } if winner.id == retraction.id()
+    ));
+    let head = store.head(&key).expect("head").expect("a head");
+    assert_eq!(head.id, retraction.id(), "a retraction of the version wins");
+    assert!(!store.insert(&winner).expect("insert").new);
+    assert_eq!(store.head(&key).expect("head"), Some(head));
+    assert_eq!(store.versions(&key).expect("versions").len(), 3);
+    let heads = store.heads().expect("heads");
+    assert_eq!(heads.len(), 2, "twin and twin-2");
+    assert!(heads.contains(&(key, head)));
+    head
+}
+
+#[test]
+fn both_stores_decide_equivocation_by_the_head_rule() {
+    decides_equivocation_by_the_head_rule(&MemoryStore::new());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    let head = decides_equivocation_by_the_head_rule(&SledStore::open(&path).expect("open"));
+    let store = reopen(&path).expect("reopen");
+    let key = store
+        .record(&head.id)
+        .expect("read")
+        .expect("present")
+        .logical_key();
+    assert_eq!(
+        store.head(&key).expect("head"),
+        Some(head),
+        "after reopening"
+    );
+    assert!(store.heads().expect("heads").contains(&(key, head)));
+}
+
 #[test]
 fn sled_store_lists_trust_records() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -374,9 +446,9 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
     }
 }
 
-/// The key of `record`'s history entry.
-fn history_key(record: &Record<Verified>) -> Vec<u8> {
-    let mut key = vec![sled_store::section::VERSION];
+/// The key of `record`'s entry in schema 2's version section.
+fn schema_2_version_key(record: &Record<Verified>) -> Vec<u8> {
+    let mut key = vec![sled_store::schema_2_section::VERSION];
     key.extend_from_slice(&encode_logical_key(&record.logical_key()));
     key.extend_from_slice(&record.header().version.to_be_bytes());
     key.extend_from_slice(record.id().as_bytes());
@@ -385,37 +457,56 @@ fn history_key(record: &Record<Verified>) -> Vec<u8> {
 
 /// The key of `record`'s entry in schema 2's time section.
 fn schema_2_time_key(record: &Record<Verified>) -> Vec<u8> {
-    let mut key = vec![sled_store::SCHEMA_2_TIME_SECTION];
+    let mut key = vec![sled_store::schema_2_section::TIME];
     key.extend_from_slice(&time_key(record.header().created_at, &record.id()));
     key
 }
 
-/// Rewrites `record`'s entries in the one tree as schema 2 kept them (`true`) or as the current
-/// schema does (`false`).
+/// The key of `record`'s history entry.
+fn history_key(record: &Record<Verified>) -> Vec<u8> {
+    sled_store::history_key(
+        &encode_logical_key(&record.logical_key()),
+        record.header().version,
+        &record.id(),
+    )
+}
+
+/// Rewrites `record`'s index entries in the one tree as schema 2 kept them (`true`) or as the
+/// current schema does (`false`). Head entries are the caller's.
 fn write_record_entries(tree: &sled::Tree, record: &Record<Verified>, schema_2: bool) {
     let version = version_info(record);
     let mut batch = sled::Batch::default();
     if schema_2 {
-        batch.insert(history_key(record), &encode_version(&version)[..]);
+        batch.remove(history_key(record));
+        batch.insert(schema_2_version_key(record), &encode_version(&version)[..]);
         batch.insert(schema_2_time_key(record), &[][..]);
     } else {
         let history = sled_store::encode_history(&version, record.header().created_at);
         batch.insert(history_key(record), &history[..]);
+        batch.remove(schema_2_version_key(record));
         batch.remove(schema_2_time_key(record));
     }
     tree.apply_batch(batch).expect("entries rewritten");
 }
 
-/// A store as schema 2 left it, holding `records`: the current layout but for the history
-/// entries (without the creation time) and the time section beside them.
+/// A store as schema 2 left it, holding `records`: records and trust entries as now, version
+/// entries without the creation time, a time section, and a head entry per logical record.
 fn lay_out_schema_2(path: &std::path::Path, records: &[Record<Verified>]) {
-    SledStore::open(path)
-        .and_then(|store| store.insert_batch(records))
+    let heads = SledStore::open(path)
+        .and_then(|store| {
+            store.insert_batch(records)?;
+            store.heads()
+        })
         .expect("current layout");
     let db = open_raw(path);
     let tree = db.open_tree(sled_store::RECORDS_AND_INDEXES).expect("tree");
     for record in records {
         write_record_entries(&tree, record, true);
+    }
+    for (logical, head) in heads {
+        let mut key = vec![sled_store::schema_2_section::HEAD];
+        key.extend_from_slice(&encode_logical_key(&logical));
+        tree.insert(key, &encode_version(&head)[..]).expect("head");
     }
     db.open_tree("meta")
         .and_then(|meta| meta.insert("schema_version", &2u32.to_be_bytes()))
@@ -453,16 +544,19 @@ fn a_schema_2_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
             Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
             "{context}"
         );
-        let time_entries = store
-            .raw_db()
-            .open_tree(sled_store::RECORDS_AND_INDEXES)
-            .expect("tree")
-            .scan_prefix([sled_store::SCHEMA_2_TIME_SECTION])
-            .count();
-        assert_eq!(
-            time_entries, 0,
-            "{context}: schema 2's time section is given back"
-        );
+        for old in [
+            sled_store::schema_2_section::HEAD,
+            sled_store::schema_2_section::VERSION,
+            sled_store::schema_2_section::TIME,
+        ] {
+            let left = store
+                .raw_db()
+                .open_tree(sled_store::RECORDS_AND_INDEXES)
+                .expect("tree")
+                .scan_prefix([old])
+                .count();
+            assert_eq!(left, 0, "{context}: schema 2's section {}", old as char);
+        }
         assert_eq!(store.len().expect("len"), 4, "{context}");
         assert_eq!(
             *store.reconciliation_items().expect("items"),
@@ -505,7 +599,7 @@ fn a_schema_2_store_missing_an_entry_is_refused_naming_the_record() {
     let damaged = case_study(&emilia(), "chatbot-2", 1, false);
     for (removed, what) in [
         (schema_2_time_key(&damaged), "without its time entry"),
-        (history_key(&damaged), "without its history entry"),
+        (schema_2_version_key(&damaged), "without its version entry"),
     ] {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("store");

@@ -75,8 +75,10 @@ pub(super) const SCHEMA_1_TREES: [(&str, Option<u8>); 6] = [
     ("by_author", None),
 ];
 
-/// Entries moved per sled batch when a schema 1 store is opened.
-const MIGRATION_BATCH: usize = 4096;
+/// Entries moved per sled batch when an older store is opened. Tests move a handful of records,
+/// so there the batches are small enough that a move is applied in several of them while it
+/// walks the old entries.
+const MIGRATION_BATCH: usize = if cfg!(test) { 3 } else { 4096 };
 
 /// `section` followed by `key`.
 fn sectioned(section: u8, key: &[u8]) -> Vec<u8> {
@@ -275,31 +277,24 @@ impl SledStore {
     /// nothing.
     fn migrate_from_schema_1(&self) -> Result<(), StoreError> {
         let names = self.db.tree_names();
+        let trust_prefixes: Vec<Vec<u8>> = Kind::TRUST.iter().map(kind_prefix).collect();
         for (name, into) in SCHEMA_1_TREES {
             let Some(into) = into else { continue };
             if !names.iter().any(|n| n.as_ref() == name.as_bytes()) {
                 continue;
             }
             let old = self.db.open_tree(name).map_err(engine)?;
-            let mut batch = sled::Batch::default();
-            let mut in_batch = 0;
+            let mut writes = MigrationWrites::new(&self.data);
             for entry in old.iter() {
                 let (key, value) = entry.map_err(engine)?;
                 // Stores written before 0.1's ingest work also indexed content records by
                 // kind; nothing reads those entries, so they are not carried over.
-                if into == section::TRUST && !Kind::TRUST.iter().any(|k| is_kind_entry(&key, k)) {
+                if into == section::TRUST && !trust_prefixes.iter().any(|p| key.starts_with(p)) {
                     continue;
                 }
-                batch.insert(sectioned(into, &key), value);
-                in_batch += 1;
-                if in_batch == MIGRATION_BATCH {
-                    self.data
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(engine)?;
-                    in_batch = 0;
-                }
+                writes.entry(|batch| batch.insert(sectioned(into, &key), value))?;
             }
-            self.data.apply_batch(batch).map_err(engine)?;
+            writes.finish()?;
         }
         self.flush()?;
         self.set_meta("schema_version", &2u32.to_be_bytes())
@@ -315,8 +310,7 @@ impl SledStore {
             let (created_at, id) = decode_time_key(&key.map_err(engine)?[1..])?;
             created.insert(id, created_at);
         }
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
+        let mut writes = MigrationWrites::new(&self.data);
         for entry in self.data.scan_prefix([schema_2_section::VERSION]) {
             let (key, value) = entry.map_err(engine)?;
             let version = decode_version(&value)?;
@@ -333,23 +327,18 @@ impl SledStore {
                     version.id
                 ))
             })?;
-            batch.insert(
-                history_key(logical_key, version.version, &version.id),
-                &encode_history(&version, created_at)[..],
-            );
-            batch.remove(key);
             let mut time_entry = vec![schema_2_section::TIME];
             time_entry.extend_from_slice(&time_key(created_at, &version.id));
-            batch.remove(time_entry);
-            in_batch += 1;
-            if in_batch == MIGRATION_BATCH {
-                self.data
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(engine)?;
-                in_batch = 0;
-            }
+            writes.entry(|batch| {
+                batch.insert(
+                    history_key(logical_key, version.version, &version.id),
+                    &encode_history(&version, created_at)[..],
+                );
+                batch.remove(&key);
+                batch.remove(time_entry);
+            })?;
         }
-        self.data.apply_batch(batch).map_err(engine)?;
+        writes.finish()?;
         // Schema 2 wrote a record's version and time entries in one batch, so none can be left.
         if let Some(key) = self
             .data
@@ -362,23 +351,13 @@ impl SledStore {
                 "schema 2 time entry of {id} without its version entry"
             )));
         }
-        loop {
-            let heads: Vec<sled::IVec> = self
-                .data
-                .scan_prefix([schema_2_section::HEAD])
-                .keys()
-                .take(MIGRATION_BATCH)
-                .collect::<Result<_, _>>()
-                .map_err(engine)?;
-            if heads.is_empty() {
-                break;
-            }
-            let mut batch = sled::Batch::default();
-            for key in heads {
-                batch.remove(key);
-            }
-            self.data.apply_batch(batch).map_err(engine)?;
+        // Heads are read from the history now.
+        let mut writes = MigrationWrites::new(&self.data);
+        for key in self.data.scan_prefix([schema_2_section::HEAD]).keys() {
+            let key = key.map_err(engine)?;
+            writes.entry(|batch| batch.remove(key))?;
         }
+        writes.finish()?;
         self.flush()?;
         self.set_meta("schema_version", &SCHEMA_VERSION.to_be_bytes())
     }
@@ -690,9 +669,44 @@ fn kind_prefix(kind: &Kind) -> Vec<u8> {
     prefix
 }
 
-/// Whether a kind index entry (without the section byte) is one of `kind`'s.
-fn is_kind_entry(key: &[u8], kind: &Kind) -> bool {
-    key.starts_with(&kind_prefix(kind))
+/// A migration's writes, applied in atomic batches, each holding the changes that move
+/// [`MIGRATION_BATCH`] entries.
+struct MigrationWrites<'a> {
+    tree: &'a sled::Tree,
+    batch: sled::Batch,
+    entries: usize,
+}
+
+impl<'a> MigrationWrites<'a> {
+    fn new(tree: &'a sled::Tree) -> Self {
+        MigrationWrites {
+            tree,
+            batch: sled::Batch::default(),
+            entries: 0,
+        }
+    }
+
+    /// Adds the changes that move one entry, and applies the batch once it is full.
+    fn entry(&mut self, changes: impl FnOnce(&mut sled::Batch)) -> Result<(), StoreError> {
+        changes(&mut self.batch);
+        self.entries += 1;
+        if self.entries == MIGRATION_BATCH {
+            self.apply()?;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self) -> Result<(), StoreError> {
+        self.entries = 0;
+        self.tree
+            .apply_batch(std::mem::take(&mut self.batch))
+            .map_err(engine)
+    }
+
+    /// Applies what is left.
+    fn finish(mut self) -> Result<(), StoreError> {
+        self.apply()
+    }
 }
 
 /// The key of a record's wire bytes.

@@ -333,18 +333,94 @@ enum StoppedAt {
     BeforeDroppingOldTrees,
 }
 
-#[test]
-fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
+/// The records the migration tests move: two versions of one logical record, one whose slug
+/// starts like its slug, and a trust record.
+struct MigrationRecords {
+    v1: Record<Verified>,
+    v2: Record<Verified>,
+    trust: Record<Verified>,
+    all: [Record<Verified>; 4],
+}
+
+fn migration_records() -> MigrationRecords {
     let v1 = case_study(&emilia(), "chatbot", 1, false);
     let v2 = case_study(&emilia(), "chatbot", 2, false);
     let longer_slug = case_study(&emilia(), "chatbot-2", 1, false);
     let trust = membership(&emilia());
-    let records = [v2.clone(), v1.clone(), longer_slug.clone(), trust.clone()];
-    let mut expected_items: Vec<(Millis, RecordId)> = records
+    MigrationRecords {
+        all: [v2.clone(), v1.clone(), longer_slug, trust.clone()],
+        v1,
+        v2,
+        trust,
+    }
+}
+
+/// Checks that a moved `store` is at the current schema, has nothing left in schema 2's
+/// sections, and answers every question about `records` as a store written by this version
+/// would, including the next write's decision.
+fn assert_moved(store: &SledStore, records: &MigrationRecords, context: &str) {
+    let MigrationRecords { v1, v2, trust, all } = records;
+    assert_eq!(
+        store.meta("schema_version").expect("meta"),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
+        "{context}"
+    );
+    for old in [
+        sled_store::schema_2_section::HEAD,
+        sled_store::schema_2_section::VERSION,
+        sled_store::schema_2_section::TIME,
+    ] {
+        let left = store
+            .raw_db()
+            .open_tree(sled_store::RECORDS_AND_INDEXES)
+            .expect("tree")
+            .scan_prefix([old])
+            .count();
+        assert_eq!(left, 0, "{context}: schema 2's section {}", old as char);
+    }
+    assert_eq!(store.len().expect("len"), 4, "{context}");
+    for record in all {
+        assert_eq!(
+            store.wire(&record.id()).expect("wire").as_deref(),
+            Some(record.wire()),
+            "{context}"
+        );
+    }
+    assert_eq!(
+        store.head(&v1.logical_key()).expect("head").map(|h| h.id),
+        Some(v2.id()),
+        "{context}"
+    );
+    let history: Vec<u64> = store
+        .versions(&v1.logical_key())
+        .expect("versions")
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(history, vec![1, 2], "{context}: only this slug's versions");
+    assert_eq!(store.heads().expect("heads").len(), 3, "{context}");
+    assert_eq!(
+        store.trust_record_ids().expect("trust ids"),
+        vec![trust.id()],
+        "{context}"
+    );
+    let mut expected_items: Vec<(Millis, RecordId)> = all
         .iter()
         .map(|r| (r.header().created_at, r.id()))
         .collect();
     expected_items.sort();
+    assert_eq!(
+        *store.reconciliation_items().expect("items"),
+        expected_items,
+        "{context}"
+    );
+    assert!(!store.insert(v1).expect("insert").new, "{context}");
+}
+
+#[test]
+fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
+    let moved = migration_records();
+    let (v1, records) = (&moved.v1, moved.all.as_slice());
     for stopped in [
         StoppedAt::NotStarted,
         StoppedAt::PartWay,
@@ -353,9 +429,9 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("store");
         match stopped {
-            StoppedAt::NotStarted => lay_out_schema_1(&path, &records),
+            StoppedAt::NotStarted => lay_out_schema_1(&path, records),
             StoppedAt::PartWay => {
-                lay_out_schema_1(&path, &records);
+                lay_out_schema_1(&path, records);
                 let db = open_raw(&path);
                 let mut key = vec![sled_store::section::RECORD];
                 key.extend_from_slice(v1.id().as_bytes());
@@ -366,20 +442,16 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
             }
             StoppedAt::BeforeDroppingOldTrees => {
                 SledStore::open(&path)
-                    .and_then(|store| store.insert_batch(&records))
+                    .and_then(|store| store.insert_batch(records))
                     .expect("current layout");
                 let db = open_raw(&path);
-                write_schema_1_trees(&db, &records);
+                write_schema_1_trees(&db, records);
                 db.flush().expect("flush");
             }
         }
         let store = reopen(&path).expect("open a schema 1 store");
         let context = format!("stopped: {stopped:?}");
-        assert_eq!(
-            store.meta("schema_version").expect("meta"),
-            Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
-            "{context}"
-        );
+        assert_moved(&store, &moved, &context);
         let names = store.raw_db().tree_names();
         for (old, _) in sled_store::SCHEMA_1_TREES {
             assert!(
@@ -387,32 +459,6 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
                 "{context}: tree {old} given back"
             );
         }
-        assert_eq!(store.len().expect("len"), 4, "{context}");
-        for record in &records {
-            assert_eq!(
-                store.wire(&record.id()).expect("wire").as_deref(),
-                Some(record.wire()),
-                "{context}"
-            );
-        }
-        assert_eq!(
-            store.head(&v1.logical_key()).expect("head").map(|h| h.id),
-            Some(v2.id()),
-            "{context}"
-        );
-        let history: Vec<u64> = store
-            .versions(&v1.logical_key())
-            .expect("versions")
-            .iter()
-            .map(|v| v.version)
-            .collect();
-        assert_eq!(history, vec![1, 2], "{context}: only this slug's versions");
-        assert_eq!(store.heads().expect("heads").len(), 3, "{context}");
-        assert_eq!(
-            store.trust_record_ids().expect("trust ids"),
-            vec![trust.id()],
-            "{context}"
-        );
         let kind_entries = store
             .raw_db()
             .open_tree(sled_store::RECORDS_AND_INDEXES)
@@ -423,18 +469,12 @@ fn a_schema_1_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
             kind_entries, 1,
             "{context}: the old content entries of the kind index are not carried over"
         );
-        assert_eq!(
-            *store.reconciliation_items().expect("items"),
-            expected_items,
-            "{context}"
-        );
         // The moved heads are the ones later writes decide against.
         let v3 = case_study(&emilia(), "chatbot", 3, false);
         assert!(matches!(
             store.insert(&v3).expect("insert").change,
             HeadChange::Replaces { .. }
         ));
-        assert!(!store.insert(&v1).expect("insert").new, "{context}");
         drop(store);
         let store = reopen(&path).expect("reopen");
         assert_eq!(store.len().expect("len"), 5, "{context}");
@@ -516,79 +556,28 @@ fn lay_out_schema_2(path: &std::path::Path, records: &[Record<Verified>]) {
 
 #[test]
 fn a_schema_2_store_is_moved_to_the_current_layout_whenever_the_move_stopped() {
-    let v1 = case_study(&emilia(), "chatbot", 1, false);
-    let v2 = case_study(&emilia(), "chatbot", 2, false);
-    let other = case_study(&emilia(), "chatbot-2", 1, false);
-    let trust = membership(&emilia());
-    let records = [v2.clone(), v1.clone(), other.clone(), trust.clone()];
-    let mut expected_items: Vec<(Millis, RecordId)> = records
-        .iter()
-        .map(|r| (r.header().created_at, r.id()))
-        .collect();
-    expected_items.sort();
+    let moved = migration_records();
     for part_way in [false, true] {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("store");
-        lay_out_schema_2(&path, &records);
+        lay_out_schema_2(&path, &moved.all);
         if part_way {
             // One batch of the move applied, the new version not yet written.
             let db = open_raw(&path);
             let tree = db.open_tree(sled_store::RECORDS_AND_INDEXES).expect("tree");
-            write_record_entries(&tree, &v1, false);
+            write_record_entries(&tree, &moved.v1, false);
             db.flush().expect("flush");
         }
-        let store = reopen(&path).expect("open a schema 2 store");
         let context = format!("part way: {part_way}");
-        assert_eq!(
-            store.meta("schema_version").expect("meta"),
-            Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
-            "{context}"
+        assert_moved(
+            &reopen(&path).expect("open a schema 2 store"),
+            &moved,
+            &context,
         );
-        for old in [
-            sled_store::schema_2_section::HEAD,
-            sled_store::schema_2_section::VERSION,
-            sled_store::schema_2_section::TIME,
-        ] {
-            let left = store
-                .raw_db()
-                .open_tree(sled_store::RECORDS_AND_INDEXES)
-                .expect("tree")
-                .scan_prefix([old])
-                .count();
-            assert_eq!(left, 0, "{context}: schema 2's section {}", old as char);
-        }
-        assert_eq!(store.len().expect("len"), 4, "{context}");
-        assert_eq!(
-            *store.reconciliation_items().expect("items"),
-            expected_items,
-            "{context}"
-        );
-        let history: Vec<u64> = store
-            .versions(&v1.logical_key())
-            .expect("versions")
-            .iter()
-            .map(|v| v.version)
-            .collect();
-        assert_eq!(history, vec![1, 2], "{context}");
-        assert_eq!(
-            store.head(&v1.logical_key()).expect("head").map(|h| h.id),
-            Some(v2.id()),
-            "{context}"
-        );
-        for record in &records {
-            assert_eq!(
-                store.wire(&record.id()).expect("wire").as_deref(),
-                Some(record.wire()),
-                "{context}"
-            );
-        }
-        assert!(!store.insert(&v1).expect("insert").new, "{context}");
-        drop(store);
-        let store = reopen(&path).expect("reopen");
-        assert_eq!(
-            *store.reconciliation_items().expect("items"),
-            expected_items,
-            "{context}: after a second open"
+        assert_moved(
+            &reopen(&path).expect("reopen"),
+            &moved,
+            &format!("{context}, opened again"),
         );
     }
 }
@@ -700,6 +689,35 @@ fn sled_store_refuses_a_newer_schema() {
     }
     let err = reopen(&path).expect_err("newer schema");
     assert!(err.to_string().contains("upgrade mosaico"), "{err}");
+}
+
+#[test]
+fn sled_store_refuses_a_schema_version_it_cannot_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    let record = case_study(&emilia(), "chatbot", 1, false);
+    {
+        let store = SledStore::open(&path).expect("open");
+        store.insert(&record).expect("insert");
+        store.set_meta("schema_version", &[0, 3]).expect("meta");
+    }
+    match reopen(&path) {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("schema version"), "{what}"),
+        other => panic!("expected a corrupt store, got {other:?}"),
+    }
+    // Refused without a change: once the version is mended, the record is there.
+    {
+        let db = open_raw(&path);
+        db.open_tree("meta")
+            .and_then(|meta| meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes()))
+            .expect("version mended");
+        db.flush().expect("flush");
+    }
+    let store = reopen(&path).expect("open");
+    assert_eq!(
+        store.wire(&record.id()).expect("wire").as_deref(),
+        Some(record.wire())
+    );
 }
 
 #[test]

@@ -64,11 +64,7 @@ pub fn mosaico_ok(args: &[&str]) -> String {
 /// explicit binds take ports, and this process never hands out one port twice.
 pub fn free_port() -> u16 {
     static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    const LOWEST: u16 = 10_000;
-    let dialling_from = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
+    let dialling_from = dialling_ports_start();
     let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
     if dialling_from > LOWEST {
         let span = u32::from(dialling_from - LOWEST);
@@ -93,6 +89,44 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port");
     handed_out.insert(port);
     port
+}
+
+/// The lowest port [`free_port`] hands out.
+const LOWEST: u16 = 10_000;
+
+/// The first port of the kernel's range for outgoing connections.
+fn dialling_ports_start() -> u16 {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_below_the_dialling_range_never_repeated_and_bindable() {
+        let dialling_from = dialling_ports_start();
+        assert!(
+            dialling_from > LOWEST,
+            "this kernel leaves no room below its range"
+        );
+        let ports: Vec<u16> = (0..1_000).map(|_| free_port()).collect();
+        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len(), "a port was handed out twice");
+        for port in ports {
+            assert!(
+                (LOWEST..dialling_from).contains(&port),
+                "{port} is outside {LOWEST}..{dialling_from}"
+            );
+            assert!(
+                TcpListener::bind(("127.0.0.1", port)).is_ok(),
+                "{port} was handed out but cannot be bound"
+            );
+        }
+    }
 }
 
 /// Polls `check` until it returns `Some`, or fails the test after `within` naming `what`.

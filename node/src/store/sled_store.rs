@@ -452,22 +452,20 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(engine)
     }
 
-    /// The head of the logical record whose history entries start with `history_prefix`.
+    /// Every version of the logical record whose history entries start with `history_prefix`,
+    /// oldest first.
+    fn versions_under(&self, history_prefix: &[u8]) -> Result<Vec<VersionInfo>, StoreError> {
+        self.data
+            .scan_prefix(history_prefix)
+            .values()
+            .map(|value| Ok(decode_history(&value.map_err(engine)?)?.0))
+            .collect()
+    }
+
+    /// The head of the logical record whose history entries start with `history_prefix`: the
+    /// head rule applied to its versions (a logical record has a handful).
     fn stored_head(&self, history_prefix: &[u8]) -> Result<Option<VersionInfo>, StoreError> {
-        // Keys sort by version, so the head is among the last entries: those of the highest
-        // version, of which there is more than one only if the author equivocated.
-        let mut highest: Vec<VersionInfo> = Vec::new();
-        for value in self.data.scan_prefix(history_prefix).values().rev() {
-            let (version, _) = decode_history(&value.map_err(engine)?)?;
-            if highest
-                .first()
-                .is_some_and(|h| h.version != version.version)
-            {
-                break;
-            }
-            highest.push(version);
-        }
-        Ok(head::head_of(&highest))
+        Ok(head::head_of(&self.versions_under(history_prefix)?))
     }
 
     /// Writes records and their index entries in one atomic batch, without flushing: all of
@@ -568,39 +566,37 @@ impl RecordStore for SledStore {
     }
 
     fn versions(&self, key: &LogicalKey) -> Result<Vec<VersionInfo>, StoreError> {
-        self.data
-            .scan_prefix(history_prefix(&encode_logical_key(key)))
-            .values()
-            .map(|value| Ok(decode_history(&value.map_err(engine)?)?.0))
-            .collect()
+        self.versions_under(&history_prefix(&encode_logical_key(key)))
     }
 
     fn heads(&self) -> Result<Vec<(LogicalKey, VersionInfo)>, StoreError> {
-        // A logical record's entries are next to each other in the history: keep the best of
-        // each run.
+        // A logical record's entries are next to each other in the history: the head rule
+        // picks one from each run.
         let mut heads = Vec::new();
-        let mut run: Option<(sled::IVec, VersionInfo)> = None;
+        let mut run: Option<(sled::IVec, Vec<VersionInfo>)> = None;
+        let mut close = |run: Option<(sled::IVec, Vec<VersionInfo>)>| -> Result<(), StoreError> {
+            if let Some((prefix, versions)) = run
+                && let Some(head) = head::head_of(&versions)
+            {
+                heads.push((logical_key_of(&prefix)?, head));
+            }
+            Ok(())
+        };
         for entry in self.data.scan_prefix([section::HISTORY]) {
             let (key, value) = entry.map_err(engine)?;
             let (version, _) = decode_history(&value)?;
             let prefix_len = history_prefix_of(&key)?.len();
             match &mut run {
-                Some((prefix, best)) if prefix.as_ref() == &key[..prefix_len] => {
-                    if version.precedence(best) == std::cmp::Ordering::Greater {
-                        *best = version;
-                    }
+                Some((prefix, versions)) if prefix.as_ref() == &key[..prefix_len] => {
+                    versions.push(version);
                 }
                 _ => {
-                    if let Some((prefix, best)) = run.take() {
-                        heads.push((logical_key_of(&prefix)?, best));
-                    }
-                    run = Some((key.subslice(0, prefix_len), version));
+                    close(run.take())?;
+                    run = Some((key.subslice(0, prefix_len), vec![version]));
                 }
             }
         }
-        if let Some((prefix, best)) = run {
-            heads.push((logical_key_of(&prefix)?, best));
-        }
+        close(run)?;
         Ok(heads)
     }
 

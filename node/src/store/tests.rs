@@ -692,6 +692,38 @@ fn sled_store_refuses_a_newer_schema() {
 }
 
 #[test]
+fn sled_store_refuses_a_damaged_history_entry_at_open() {
+    let record = case_study(&emilia(), "chatbot", 1, false);
+    for (what, key, value) in [
+        // A value of schema 2's length, without the creation time.
+        ("history entry", history_key(&record), vec![0u8; 41]),
+        // A key too short to hold a logical key, a version and an id.
+        (
+            "history key",
+            vec![sled_store::section::HISTORY, 0],
+            vec![0u8; 49],
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store");
+        SledStore::open(&path)
+            .and_then(|store| store.insert(&record))
+            .expect("insert");
+        {
+            let db = open_raw(&path);
+            db.open_tree(sled_store::RECORDS_AND_INDEXES)
+                .and_then(|tree| tree.insert(key, value))
+                .expect("damage");
+            db.flush().expect("flush");
+        }
+        match reopen(&path) {
+            Err(StoreError::Corrupt(message)) => assert_eq!(message, what),
+            other => panic!("{what}: expected a corrupt store, got {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn sled_store_refuses_a_schema_version_it_cannot_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("store");

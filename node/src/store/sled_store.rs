@@ -13,12 +13,12 @@
 //!
 //! Schema 3 writes two keys per content record where schema 2 wrote four: the record, and one
 //! history entry that carries the record's version entry and creation time. Schema 2's head
-//! section (read instead from the last history entries of a logical record) and time section
-//! (the reconciliation items, now read from the history at open and sorted) are gone. Each key
-//! a record adds lands on another leaf of the tree, which sled rewrites whole every few writes;
-//! a catching-up node spent about 35 µs in sled per record stored instead of 60, and caught up
-//! about a fifth faster (docs/benchmarks.md, "Catch-up"). Opening an older store moves its
-//! entries over once.
+//! section (the head rule is applied to a logical record's history entries instead) and time
+//! section (the reconciliation items, now read from the history at open and sorted) are gone.
+//! Each key a record adds lands on another leaf of the tree, which sled rewrites whole every few
+//! writes; a catching-up node spent about 35 µs in sled per record stored instead of 60, and
+//! caught up about a fifth faster (docs/benchmarks.md, "Catch-up"). Opening an older store moves
+//! its entries over once.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};

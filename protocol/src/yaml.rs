@@ -127,6 +127,13 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         self.spend()?;
+        // The strict JSON reader makes a whole number an integer whatever its spelling (`2.0` is
+        // 2), so that `version: 2.0` means the same in a YAML draft as in its JSON twin. The
+        // cast is exact within the safe range; beyond it the value stays a float and the
+        // canonical encoder refuses it, as it refuses the same number in JSON.
+        if v.fract() == 0.0 && v.abs() <= crate::canonical::MAX_SAFE_INTEGER as f64 {
+            return Ok(Value::Number((v as i64).into()));
+        }
         Number::from_f64(v)
             .map(Value::Number)
             .ok_or_else(|| E::custom(format!("{v} is not a number JSON can hold")))
@@ -201,6 +208,15 @@ mod tests {
         }
         let err = yaml_to_json(bomb.as_bytes(), FILES).expect_err("bomb");
         assert!(err.0.contains("more than"), "{err}");
+    }
+
+    #[test]
+    fn a_whole_float_is_read_as_the_integer_json_would_make_it() {
+        let value = yaml_to_json(b"version: 2.0\nzero: 0.\nhalf: 0.5\n", FILES).expect("yaml");
+        let json = crate::canonical::parse_strict(br#"{"version": 2.0, "zero": 0.0, "half": 0.5}"#)
+            .expect("json");
+        assert_eq!(value, json);
+        assert_eq!(value["version"].as_u64(), Some(2));
     }
 
     #[test]

@@ -96,10 +96,15 @@ const LOWEST: u16 = 10_000;
 
 /// The first port of the kernel's range for outgoing connections.
 fn dialling_ports_start() -> u16 {
-    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768)
+    // A guessed default could hand out ports inside the real range, which is what this function
+    // exists to avoid: an unreadable setting fails the test instead.
+    let path = "/proc/sys/net/ipv4/ip_local_port_range";
+    let range = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    range
+        .split_whitespace()
+        .next()
+        .and_then(|first| first.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("{path} holds {range:?}, not a port range"))
 }
 
 #[cfg(test)]
@@ -271,7 +276,8 @@ impl Region {
                     self.log_tail()
                 );
             }
-            (self.get("/readyz").0 == 200).then_some(())
+            // Before the node listens, a refused connection only means "not yet".
+            matches!(self.try_get("/readyz"), Ok((200, _))).then_some(())
         });
     }
 
@@ -365,41 +371,66 @@ impl Region {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    /// GET a JSON document; returns the status and the body.
+    /// GET a JSON document; returns the status and the body (`Null` when it is not JSON).
+    ///
+    /// A node that does not answer at all fails the test: every caller expects a running node,
+    /// and reading a refused connection as some status would let a check of absence pass
+    /// against a node that is down.
     pub fn get(&self, path: &str) -> (u16, Value) {
+        self.try_get(path).unwrap_or_else(|error| {
+            panic!(
+                "{} did not answer GET {path}: {error}\n{}",
+                self.name,
+                self.log_tail()
+            )
+        })
+    }
+
+    /// GET a JSON document, or why the node did not answer (refused, timed out), for the few
+    /// callers to whom a silent node is an expected state, such as a node still starting.
+    pub fn try_get(&self, path: &str) -> Result<(u16, Value), String> {
+        let (status, body) = self.try_get_text(path)?;
+        Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+    }
+
+    /// GET any document as text, or why the node did not answer.
+    fn try_get_text(&self, path: &str) -> Result<(u16, String), String> {
         if let Some(ns) = &self.netns {
             // The node's HTTP address is loopback inside its namespace: ask from there.
             let output = Command::new("ip")
-                .args([
-                    "netns",
-                    "exec",
-                    ns,
-                    "curl",
-                    "-s",
-                    "-m",
-                    "10",
-                    "-w",
-                    "\n%{http_code}",
-                    &self.url(path),
-                ])
-                .output();
-            let Ok(output) = output else {
-                return (0, Value::Null);
-            };
-            let text = String::from_utf8_lossy(&output.stdout).into_owned();
-            let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-            return (
-                code.trim().parse().unwrap_or(0),
-                serde_json::from_str(body).unwrap_or(Value::Null),
-            );
-        }
-        match self.http.get(self.url(path)).send() {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                (status, response.json().unwrap_or(Value::Null))
+                .args(["netns", "exec", ns, "curl", "-sS", "-m", "10"])
+                .args(["-w", "\n%{http_code}", &self.url(path)])
+                .output()
+                .map_err(|e| format!("cannot run curl in {ns}: {e}"))?;
+            // curl exits non-zero when no HTTP answer came (refused, timed out); an answer
+            // with any status is exit 0.
+            if !output.status.success() {
+                return Err(format!(
+                    "curl in {ns} exited with {}: {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
             }
-            Err(_) => (0, Value::Null),
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            let (body, code) = text
+                .rsplit_once('\n')
+                .ok_or_else(|| format!("curl printed no status line: {text:?}"))?;
+            let status = code
+                .trim()
+                .parse()
+                .map_err(|_| format!("curl printed {code:?} for the status"))?;
+            return Ok((status, body.to_owned()));
         }
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .text()
+            .map_err(|e| format!("the body of a {status} answer broke off: {e}"))?;
+        Ok((status, body))
     }
 
     /// POST a body with the region's publish token; returns the status and the body.
@@ -421,26 +452,137 @@ impl Region {
         (status, response.json().unwrap_or(Value::Null))
     }
 
-    /// Whether the node serves the record with this id.
+    /// Whether the node serves the record with this id: `true` on 200, `false` only when the
+    /// node's record route itself answered 404 (a problem document saying it holds no such
+    /// record). Any other answer, or none, fails the test, so that a check of absence cannot
+    /// pass against a node that is down, starting, failing, or routing the path elsewhere.
     pub fn has_record(&self, id: &str) -> bool {
-        self.get(&format!("/api/v1/records/{id}")).0 == 200
+        let path = format!("/api/v1/records/{id}");
+        match self.get(&path) {
+            (200, body) => {
+                assert!(
+                    body["record"].is_object(),
+                    "{}: GET {path} answered 200 without a record: {body}",
+                    self.name
+                );
+                true
+            }
+            (404, body) => {
+                // The router's fallback also answers 404 ("there is nothing at …"); only the
+                // record handler's own answer means the record is absent.
+                let detail = body["detail"].as_str().unwrap_or_default();
+                assert!(
+                    body["type"] == "urn:mosaico:problem:not-found"
+                        && detail.contains("holds no record"),
+                    "{}: GET {path} answered a 404 that is not the record route's: {body}",
+                    self.name
+                );
+                false
+            }
+            (status, body) => panic!(
+                "{}: GET {path} answered {status}, neither the record nor its absence: {body}",
+                self.name
+            ),
+        }
     }
 
-    /// Ids of the records a text query finds.
+    /// Ids of the records a text query finds. Only a 200 answer with a list of items counts;
+    /// anything else fails the test, so that an empty result proves the node found nothing.
     pub fn search(&self, query: &str) -> Vec<String> {
-        let (status, body) = self.get(&format!("/api/v1/records?q={query}&limit=100"));
-        if status != 200 {
-            return Vec::new();
-        }
-        body["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| i["id"].as_str().map(str::to_owned))
-                    .collect()
+        let path = format!("/api/v1/records?q={query}&limit=100");
+        let (status, body) = self.get(&path);
+        assert_eq!(status, 200, "{}: GET {path} answered {body}", self.name);
+        let items = body["items"].as_array().unwrap_or_else(|| {
+            panic!(
+                "{}: GET {path} answered 200 without items: {body}",
+                self.name
+            )
+        });
+        items
+            .iter()
+            .map(|item| {
+                item["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: a search item has no id: {item}", self.name))
+                    .to_owned()
             })
-            .unwrap_or_default()
+            .collect()
+    }
+
+    /// The node's record count from `/api/v1/status`; fails the test if it does not answer.
+    pub fn record_count(&self) -> u64 {
+        let (status, body) = self.get("/api/v1/status");
+        assert_eq!(status, 200, "{}: /api/v1/status answered {body}", self.name);
+        body["record_count"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{}: no record_count in {body}", self.name))
+    }
+
+    /// The node's metrics, read once; fails the test unless the node answers a whole
+    /// exposition.
+    pub fn metrics(&self) -> Metrics {
+        let (status, text) = self.try_get_text("/metrics").unwrap_or_else(|error| {
+            panic!(
+                "{} did not answer GET /metrics: {error}\n{}",
+                self.name,
+                self.log_tail()
+            )
+        });
+        assert_eq!(status, 200, "{}: /metrics answered {text}", self.name);
+        // The OpenMetrics text ends with this line: without it the exposition was cut short.
+        assert!(
+            text.trim_end().ends_with("# EOF"),
+            "{}: /metrics is not a whole exposition:\n{text}",
+            self.name
+        );
+        Metrics { text }
+    }
+}
+
+/// One reading of a node's Prometheus metrics.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    text: String,
+}
+
+impl Metrics {
+    /// The sum of every sample of a counter that `selector` picks: a name
+    /// (`mosaico_sync_rounds_total`), a name with its whole label set (ending in `}`: one
+    /// series), or a name with the start of its labels (`…_total{origin="local"`).
+    ///
+    /// The node only prints a labelled series once it has counted something, so a series that
+    /// is absent reads 0 — but only when the node declares the counter at all: a renamed or
+    /// removed metric fails the test instead of reading as zero. A value that is not a whole
+    /// number fails it too.
+    pub fn counter(&self, selector: &str) -> u64 {
+        let name = selector.split('{').next().unwrap_or(selector);
+        let family = name.strip_suffix("_total").unwrap_or(name);
+        assert!(
+            self.text
+                .lines()
+                .any(|line| line == format!("# TYPE {family} counter")),
+            "the node declares no counter {family}:\n{}",
+            self.text
+        );
+        self.text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.rsplit_once(' '))
+            .filter(|(series, _)| {
+                series.split('{').next() == Some(name) && series.starts_with(selector)
+            })
+            .map(|(series, value)| {
+                let number: f64 = value
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{series} has the value {value:?}"));
+                assert!(
+                    number >= 0.0 && number.fract() == 0.0,
+                    "{series} has the value {value}, not a count"
+                );
+                number as u64
+            })
+            .sum()
     }
 }
 
@@ -537,8 +679,12 @@ pub fn publish_file(region: &Region, file: &Path) -> String {
         .to_owned()
 }
 
-/// A network namespace the test created, deleted when dropped. Tests that cut links between
-/// nodes run them in namespaces joined by veth pairs, so no traffic leaves the machine.
+/// A network namespace the test created, deleted when dropped (also when the test panics).
+/// Tests that cut links between nodes run them in namespaces joined by veth pairs, so no traffic
+/// leaves the machine.
+///
+/// A value exists only for a namespace this process created, so dropping it never deletes a
+/// namespace someone else made under the same name.
 #[derive(Debug)]
 pub struct Netns {
     /// Its name.
@@ -556,15 +702,46 @@ fn ip(args: &[&str]) {
     );
 }
 
+/// 32 random bits, from the standard library's per-process random hash keys (the tests need
+/// a name no other run picks, not a cryptographic secret).
+fn random_suffix() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_nanos()),
+    );
+    hasher.finish() as u32
+}
+
 impl Netns {
-    /// Creates a namespace with its loopback up.
-    pub fn create(name: &str) -> Self {
-        let _ = Command::new("ip").args(["netns", "del", name]).status();
-        ip(&["netns", "add", name]);
-        ip(&["-n", name, "link", "set", "lo", "up"]);
-        Netns {
-            name: name.to_owned(),
-        }
+    /// Creates a namespace with its loopback up, named `mosaico-<pid>-<random>-<label>` so that
+    /// parallel runs, and earlier runs that were killed, never share a name. A name that is
+    /// taken all the same fails the test; the namespace holding it is left alone.
+    pub fn create_unique(label: &str) -> Self {
+        let name = format!(
+            "mosaico-{}-{:08x}-{label}",
+            std::process::id(),
+            random_suffix()
+        );
+        // `ip netns` keeps each namespace as a file named after it; stay far below NAME_MAX.
+        assert!(name.len() <= 64, "namespace name {name} is too long");
+        // `ip netns add` creates that file exclusively, so it refuses a name that exists.
+        let output = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .expect("run ip (iproute2)");
+        assert!(
+            output.status.success(),
+            "ip netns add {name} failed (a namespace of that name exists, or this test lacks \
+             root or iproute2): {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        // From here on the guard owns the namespace: a failure below still deletes it.
+        let netns = Netns { name };
+        ip(&["-n", &netns.name, "link", "set", "lo", "up"]);
+        netns
     }
 
     /// Joins two namespaces with a veth pair: `a_dev` with `a_addr` (CIDR) in `a`, `b_dev` with
@@ -595,9 +772,15 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
+        // Nothing more can be done about a failed delete while dropping (perhaps unwinding
+        // from a panic already); say so, so that a leaked namespace can be found.
+        let deleted = Command::new("ip")
             .args(["netns", "del", &self.name])
-            .status();
+            .status()
+            .is_ok_and(|status| status.success());
+        if !deleted {
+            eprintln!("could not delete network namespace {}", self.name);
+        }
     }
 }
 

@@ -139,9 +139,9 @@ impl Browser {
     }
 
     fn url(&self) -> String {
-        self.call("GET", "/url", Value::Null)
-            .as_str()
-            .unwrap_or_default()
+        let url = self.call("GET", "/url", Value::Null);
+        url.as_str()
+            .unwrap_or_else(|| panic!("webdriver gave {url} for the current URL"))
             .to_owned()
     }
 
@@ -217,9 +217,9 @@ impl Browser {
     }
 
     fn active_id(&self) -> String {
-        self.run("return document.activeElement ? document.activeElement.id : ''")
-            .as_str()
-            .unwrap_or_default()
+        let id = self.run("return document.activeElement ? document.activeElement.id : ''");
+        id.as_str()
+            .unwrap_or_else(|| panic!("the focused element's id is {id}"))
             .to_owned()
     }
 
@@ -234,6 +234,7 @@ impl Browser {
         panic!("the keyboard never reaches #{id}");
     }
 
+    /// Waits until the current URL contains `part` (a query parameter, a path segment).
     fn wait_url(&self, part: &str) -> String {
         wait_for(
             &format!("the browser to reach a URL with {part}"),
@@ -243,6 +244,14 @@ impl Browser {
                 url.contains(part).then_some(url)
             },
         )
+    }
+
+    /// Waits until the current URL is exactly `url`: a part such as "/" would be in every URL,
+    /// including the one the browser is still on.
+    fn wait_exact_url(&self, url: &str) {
+        wait_for(&format!("the browser to reach {url}"), PATIENCE, || {
+            (self.url() == url).then_some(())
+        });
     }
 
     fn resize(&self, width: u32, height: u32) {
@@ -319,23 +328,28 @@ fn axe_violations(browser: &Browser, axe_source: &str) -> Vec<String> {
         .collect()
 }
 
+/// The bytes the current page and its resources took. A page without a navigation entry, or a
+/// figure that is not a positive whole number, fails the test: read as 0 it would meet any
+/// budget.
 fn page_weight(browser: &Browser) -> u64 {
-    browser
-        .run(
-            "var n = performance.getEntriesByType('navigation')[0];\
-             var total = n ? (n.transferSize || n.encodedBodySize) : 0;\
-             performance.getEntriesByType('resource').forEach(function (r) { total += (r.transferSize || r.encodedBodySize); });\
-             return total;",
-        )
+    let weight = browser.run(
+        "var n = performance.getEntriesByType('navigation')[0];\
+         if (!n) { return 'no navigation entry'; }\
+         var total = n.transferSize || n.encodedBodySize;\
+         performance.getEntriesByType('resource').forEach(function (r) { total += (r.transferSize || r.encodedBodySize); });\
+         return total;",
+    );
+    weight
         .as_u64()
-        .unwrap_or_default()
+        .filter(|bytes| *bytes > 0)
+        .unwrap_or_else(|| panic!("the page weight is {weight}, not a number of bytes"))
 }
 
 fn sign_in(browser: &Browser, node: &mosaico_e2e::Region) {
     browser.goto(&node.url("/signin"));
     browser.type_into("#token", &node.token());
     browser.click("form[action='/signin'] button[type=submit]");
-    browser.wait_url("/publish");
+    browser.wait_exact_url(&node.url("/publish"));
 }
 
 #[test]
@@ -509,7 +523,13 @@ fn staff_use_the_web_ui_in_a_real_browser() {
         }
     }
     browser.click("form[action='/signout'] button");
-    browser.wait_url("/");
+    browser.wait_exact_url(&a.url("/"));
+    let signed_in = browser.run("return !!document.querySelector(\"form[action='/signout']\");");
+    assert_eq!(
+        signed_in,
+        json!(false),
+        "the home page still offers to sign out"
+    );
     for lang in ["en", "it"] {
         browser.goto(&a.url(&format!("/signin?lang={lang}")));
         let violations = axe_violations(&browser, &axe_source);
@@ -528,8 +548,11 @@ fn staff_use_the_web_ui_in_a_real_browser() {
         let overflow = browser.run(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
         );
+        let overflow = overflow
+            .as_i64()
+            .unwrap_or_else(|| panic!("{name}: the overflow is {overflow}, not a number"));
         assert!(
-            overflow.as_i64().unwrap_or(1) <= 0,
+            overflow <= 0,
             "{name} scrolls sideways at 320 px by {overflow} px"
         );
     }

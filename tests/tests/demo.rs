@@ -105,9 +105,11 @@ fn the_demo_runs_three_sharing_regions_and_stops_cleanly_on_sigterm() {
         (body["items"].as_array()?.len() >= 10).then_some(())
     });
 
-    let _ = Command::new("kill")
+    let sent = Command::new("kill")
         .args(["-TERM", &demo.id().to_string()])
-        .status();
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "SIGTERM could not be sent to the demo");
     let status = wait_for("the demo to stop", PATIENCE, || {
         demo.try_wait().ok().flatten()
     });

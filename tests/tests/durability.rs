@@ -40,12 +40,17 @@ fn acknowledged_publishes_survive_kill_9() {
                     else {
                         break; // the node was killed
                     };
-                    if response.status().as_u16() == 201
-                        && let Ok(body) = response.json::<serde_json::Value>()
-                        && let Some(id) = body["id"].as_str()
-                    {
-                        acknowledged.lock().expect("lock").push(id.to_owned());
-                    }
+                    // Every answer before the kill is an acknowledgement: a refusal would
+                    // shrink the set whose survival is checked, and hide a loss.
+                    let status = response.status().as_u16();
+                    assert_eq!(status, 201, "publish {i} answered {status}");
+                    let Ok(body) = response.json::<serde_json::Value>() else {
+                        break; // killed between the status and the body
+                    };
+                    let id = body["id"].as_str().unwrap_or_else(|| {
+                        panic!("publish {i} answered 201 without an id: {body}")
+                    });
+                    acknowledged.lock().expect("lock").push(id.to_owned());
                 }
             })
         })

@@ -1,7 +1,10 @@
 //! Peers that answer catch-up with garbage, forged records or oversized responses are dropped,
 //! and the honest peer still brings the node up to date.
 
-use mosaico_e2e::{Federation, PATIENCE, mosaico_ok, wait_for};
+use std::sync::{Arc, Mutex};
+
+use libp2p::PeerId;
+use mosaico_e2e::{Federation, PATIENCE, Region, mosaico_ok, wait_for};
 use mosaico_node::network::{self, NetworkConfig, NetworkEvent};
 use mosaico_protocol::draft::Draft;
 use mosaico_protocol::replication::respond_to_reconcile;
@@ -38,14 +41,33 @@ fn answer(
     }
 }
 
-fn metric(url: &str, needle: &str) -> u64 {
-    let text = reqwest::blocking::get(url)
-        .and_then(|r| r.text())
-        .unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(needle))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+/// What a hostile peer saw of the node, from its own network events: the proof that it was
+/// connected and asked, so that a peer that never took part cannot pass for a dropped one.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Members that connected to it (identify confirmed the federation).
+    connected: Vec<PeerId>,
+    /// Who sent it sync requests, one entry per request.
+    asked_by: Vec<PeerId>,
+}
+
+/// One hostile peer and what it saw.
+struct HostilePeer {
+    hostility: Hostility,
+    handle: network::NetworkHandle,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// The node's catch-up state for `peer` from `/api/v1/status`, if it has one.
+fn sync_state(node: &Region, peer: &str) -> Option<Value> {
+    let (status, body) = node.get("/api/v1/status");
+    assert_eq!(status, 200, "{}: /api/v1/status answered {body}", node.name);
+    body["sync"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: status has no sync list: {body}", node.name))
+        .iter()
+        .find(|entry| entry["peer_id"] == peer)
+        .cloned()
 }
 
 #[test]
@@ -99,10 +121,12 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
         .to_owned();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut hostile_addrs = Vec::new();
-    let mut handles = Vec::new();
+    let mut hostile = Vec::new();
     for hostility in [Hostility::Garbage, Hostility::Forged, Hostility::Oversized] {
         let (forged, forged_items, federation_id) =
             (forged.clone(), forged_items.clone(), federation_id.clone());
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let witness = Arc::clone(&seen);
         let (handle, addr) = runtime.block_on(async move {
             let mut config =
                 NetworkConfig::new(libp2p::identity::Keypair::generate_ed25519(), federation_id);
@@ -121,8 +145,20 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
             };
             tokio::spawn(async move {
                 while let Some(event) = events.recv().await {
-                    if let NetworkEvent::SyncRequest { request, reply, .. } = event {
-                        let _ = reply.send(answer(hostility, &request, &forged, &forged_items));
+                    match event {
+                        NetworkEvent::PeerConnected { peer, .. } => {
+                            witness.lock().expect("lock").connected.push(peer);
+                        }
+                        NetworkEvent::SyncRequest {
+                            peer,
+                            request,
+                            reply,
+                        } => {
+                            witness.lock().expect("lock").asked_by.push(peer);
+                            // The node may have given up on the request already; nothing to do.
+                            let _ = reply.send(answer(hostility, &request, &forged, &forged_items));
+                        }
+                        _ => {}
                     }
                 }
             });
@@ -130,7 +166,11 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
             (handle, addr)
         });
         hostile_addrs.push(addr);
-        handles.push(handle);
+        hostile.push(HostilePeer {
+            hostility,
+            handle,
+            seen,
+        });
     }
 
     let honest = federation.regions[0].multiaddr();
@@ -141,11 +181,60 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
     wait_for("the node to hold every honest record", PATIENCE, || {
         ids.iter().all(|id| node.has_record(id)).then_some(())
     });
-    let misbehaved = "mosaico_sync_rounds_total{result=\"misbehaved\"} ";
-    wait_for(
-        "all three hostile peers judged misbehaving",
-        PATIENCE,
-        || (metric(&node.url("/metrics"), misbehaved) >= 3).then_some(()),
+    let (status, own) = node.get("/api/v1/status");
+    assert_eq!(status, 200, "{own}");
+    let node_id: PeerId = own["peer_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("status has no peer id: {own}"));
+
+    // Each hostile peer on its own: it was connected to the node and asked by it, the node
+    // judged that peer (by its id) misbehaving, and the node's catch-up state for it shows a
+    // round that failed and brought nothing. A total over all peers could be met by one peer
+    // judged three times while another never connected.
+    for peer in &hostile {
+        let peer_id = peer.handle.local_peer_id().to_string();
+        let what = format!("{:?} peer {peer_id}", peer.hostility);
+        wait_for(
+            &format!("the {what} to be connected to and asked by the node"),
+            PATIENCE,
+            || {
+                let seen = peer.seen.lock().expect("lock");
+                (seen.connected.contains(&node_id) && seen.asked_by.contains(&node_id))
+                    .then_some(())
+            },
+        );
+        wait_for(
+            &format!("the node to judge the {what} misbehaving"),
+            PATIENCE,
+            || {
+                node.log()
+                    .lines()
+                    .any(|line| line.contains("penalising it") && line.contains(&peer_id))
+                    .then_some(())
+            },
+        );
+        let state = wait_for(
+            &format!("the node's catch-up state to count the {what}'s failed round"),
+            PATIENCE,
+            || sync_state(node, &peer_id).filter(|s| s["failures"].as_u64() >= Some(1)),
+        );
+        assert_eq!(
+            state["total_fetched"].as_u64(),
+            Some(0),
+            "nothing came from the {what}: {state}"
+        );
+        assert!(
+            state.get("last_sync_at").is_none(),
+            "no round with the {what} completed: {state}"
+        );
+    }
+    // And the rounds were counted as misbehaviour, not as ordinary failures.
+    assert!(
+        node.metrics()
+            .counter("mosaico_sync_rounds_total{result=\"misbehaved\"}")
+            >= 3,
+        "three misbehaved rounds"
     );
     for wire in &forged {
         let id = mosaico_protocol::Record::<mosaico_protocol::Unverified>::decode(wire)
@@ -153,26 +242,32 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
             .id();
         assert!(!node.has_record(&id.to_hex()), "a forged record was stored");
     }
-    // Dropped: the hostile peers are no longer connected.
+    // Dropped: the hostile peers are no longer connected, the honest one is.
+    let honest_id = federation.regions[0].get("/api/v1/status").1["peer_id"]
+        .as_str()
+        .expect("the honest node's peer id")
+        .to_owned();
     wait_for("the hostile peers to be disconnected", PATIENCE, || {
-        let (_, peers) = node.get("/api/v1/peers");
-        let connected: Vec<String> = peers
+        let (status, peers) = node.get("/api/v1/peers");
+        assert_eq!(status, 200, "/api/v1/peers answered {peers}");
+        let list = peers
             .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter(|p| p["connected"] == json!(true))
-                    .filter_map(|p| p["peer_id"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        handles
+            .unwrap_or_else(|| panic!("/api/v1/peers is not a list: {peers}"));
+        let connected: Vec<&str> = list
             .iter()
-            .all(|h| !connected.contains(&h.local_peer_id().to_string()))
-            .then_some(())
+            .filter(|p| p["connected"] == json!(true))
+            .map(|p| {
+                p["peer_id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("a peer without an id: {p}"))
+            })
+            .collect();
+        // The honest peer stays: a list emptied by some other failure would prove nothing.
+        (connected == [honest_id.as_str()]).then_some(())
     });
     runtime.block_on(async {
-        for handle in handles {
-            handle.shutdown().await;
+        for peer in hostile {
+            peer.handle.shutdown().await;
         }
     });
 }

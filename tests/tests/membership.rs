@@ -53,7 +53,8 @@ fn threshold_signed_update_admits_a_region_and_fewer_signatures_do_not() {
         stderr.contains("signed by 1 current member(s), the threshold is 2"),
         "{stderr}"
     );
-    let (_, members) = federation.regions[0].get("/api/v1/members");
+    let (status, members) = federation.regions[0].get("/api/v1/members");
+    assert_eq!(status, 200, "{members}");
     assert_eq!(
         members["members"].as_array().map(Vec::len),
         Some(2),
@@ -68,7 +69,12 @@ fn threshold_signed_update_admits_a_region_and_fewer_signatures_do_not() {
             &format!("{} to see three members", region.name),
             PATIENCE,
             || {
-                let (_, members) = region.get("/api/v1/members");
+                let (status, members) = region.get("/api/v1/members");
+                assert_eq!(
+                    status, 200,
+                    "{}: /api/v1/members answered {members}",
+                    region.name
+                );
                 (members["members"].as_array().map(Vec::len) == Some(3)).then_some(())
             },
         );

@@ -14,9 +14,11 @@ use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mosaico_fuzz::sync_items;
+use mosaico_fuzz::{NOW, node_key, sync_items};
+use mosaico_protocol::draft::Draft;
 use mosaico_protocol::replication::{ReplicationConfig, Session, Step, respond_to_reconcile};
 use mosaico_protocol::sync::{SyncRequest, SyncResponse};
+use mosaico_protocol::trust::Federation;
 use mosaico_protocol::yaml::{YamlBudget, yaml_to_json};
 use mosaico_protocol::{Kind, Record, RecordId, Unverified};
 use serde_json::{Value, json};
@@ -140,9 +142,12 @@ fn membership_seeds(vectors: &[Vector]) -> Result<()> {
             other = Some(envelope);
         }
     }
-    let Some((_, genesis)) = memberships.first() else {
+    let Some((genesis_vector, genesis)) = memberships.first() else {
         return Err("no membership vector".into());
     };
+    // The first membership vector is the genesis; it must start a federation, or the target's
+    // federation checks would start from nothing.
+    Federation::from_genesis(&decoded(genesis_vector)?.verify(NOW)?)?;
     // Indented, as `mosaico federation` writes membership files for people.
     let pretty =
         |envelope: &Value| -> Result<String> { Ok(serde_json::to_string_pretty(envelope)? + "\n") };
@@ -186,6 +191,19 @@ fn sync_seeds(vectors: &[Vector]) -> Result<()> {
         .map(|r| (r.header().created_at, r.id()))
         .collect();
     let answer = respond_to_reconcile(&peer_items, frame)?;
+    let response = SyncResponse::Reconcile {
+        frame: answer.clone(),
+    };
+    let (mut session, _) = Session::start(ReplicationConfig::default(), &sync_items());
+    match session.on_response(&response.encode()) {
+        Step::Send(SyncRequest::Fetch { .. }) | Step::Send(SyncRequest::Reconcile { .. }) => {}
+        other => {
+            return Err(format!(
+                "the reconcile response seed does not move the session on: {other:?}"
+            )
+            .into());
+        }
+    }
     dir.write("valid-request-reconcile.bin", request.encode())?;
     dir.write(
         "valid-response-reconcile.bin",
@@ -245,6 +263,7 @@ fn draft_json_seeds(vectors: &[Vector], drafts: &[(String, Vec<u8>)]) -> Result<
     let mut first_draft = None;
     for (name, yaml) in drafts {
         let value = yaml_to_json(yaml, YamlBudget::RECORD)?;
+        ensure_signs(name, &value)?;
         dir.write(
             &format!("valid-{name}.json"),
             serde_json::to_vec_pretty(&value)?,
@@ -277,6 +296,15 @@ fn draft_json_seeds(vectors: &[Vector], drafts: &[(String, Vec<u8>)]) -> Result<
         "invalid-unsafe-number.json",
         b"{\"kind\":\"solution\",\"slug\":\"big\",\"x-size\":9007199254740993}",
     )?;
+    Ok(())
+}
+
+/// A valid draft seed must get through to signing, or the targets' deepest checks (the signed
+/// record decodes and verifies) would start from nothing.
+fn ensure_signs(name: &str, value: &Value) -> Result<()> {
+    let key = node_key();
+    let unsigned = Draft::from_value(value.clone())?.into_unsigned(key.public_key(), 1, NOW)?;
+    Record::sign(unsigned, &key).map_err(|e| format!("example {name} does not sign: {e}"))?;
     Ok(())
 }
 

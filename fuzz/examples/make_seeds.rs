@@ -316,6 +316,13 @@ fn draft_yaml_seeds(vectors: &[Vector], drafts: &[(String, Vec<u8>)]) -> Result<
     // JSON is YAML: a signed envelope may come as either.
     let envelope = vectors.iter().find(|v| v.valid).ok_or("no valid vector")?;
     dir.write("valid-signed-envelope.yaml", &envelope.wire)?;
+    // Found by this target: YAML keeps a whole number written as a float (`2.0`) a float, where
+    // the JSON reader makes it the integer 2.
+    let (name, yaml) = drafts.first().ok_or("no example draft")?;
+    let mut whole_float = yaml.clone();
+    whole_float.extend_from_slice(b"x-share: 0.\nx-count: 2.0\n");
+    ensure_signs(name, &yaml_to_json(&whole_float, YamlBudget::RECORD)?)?;
+    dir.write("valid-whole-float.yaml", whole_float)?;
     dir.write(
         "invalid-alias-bomb.yaml",
         "a: &a [x, x, x, x, x, x, x, x, x, x]\n\

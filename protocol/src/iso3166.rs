@@ -1,4 +1,11 @@
 //! ISO 3166-1 alpha-2 country codes, and how NUTS writes them.
+//!
+//! A record's `country` is one of the assigned codes or `EU`, which says the record concerns the
+//! whole European Union (a case run by an EU agency, a project across the member states). ISO
+//! 3166-1 reserves `EU` for the European Union ("exceptionally reserved", like `UK`), so it can
+//! never be assigned to a country and is read the same way everywhere; no NUTS region lies under
+//! it. Where a real country is meant (a node's own region, publiccode.yml's audiences), only the
+//! assigned codes are accepted: [`is_country_code`] says which.
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted for binary search.
 const ASSIGNED: &[&str] = &[
@@ -25,6 +32,16 @@ pub fn is_country_code(code: &str) -> bool {
     ASSIGNED.binary_search(&code).is_ok()
 }
 
+/// The code a record's `country` takes when it concerns the whole European Union: reserved by
+/// ISO 3166-1 for it, and never assigned to a country.
+pub const EUROPEAN_UNION: &str = "EU";
+
+/// Whether `code` may be a record's `country`: an assigned ISO 3166-1 alpha-2 code, or
+/// [`EUROPEAN_UNION`] for a record that concerns the whole Union.
+pub fn is_record_country(code: &str) -> bool {
+    code == EUROPEAN_UNION || is_country_code(code)
+}
+
 /// The two letters NUTS codes start with in `country`: the country code, except Greece (`EL`) and
 /// the United Kingdom (`UK`), which Eurostat writes differently from ISO.
 pub fn nuts_prefix(country: &str) -> &str {
@@ -45,5 +62,15 @@ mod tests {
         assert_eq!(ASSIGNED.len(), 249);
         assert!(is_country_code("IT") && is_country_code("ES") && is_country_code("FI"));
         assert!(!is_country_code("EL") && !is_country_code("UK") && !is_country_code("it"));
+        assert!(!is_country_code("EU"), "EU is reserved, not assigned");
+    }
+
+    #[test]
+    fn a_record_may_say_eu_wide_and_nothing_else_unassigned() {
+        assert!(is_record_country("EU"));
+        assert!(is_record_country("IT") && is_record_country("FI"));
+        for refused in ["eu", "EUR", "E", "", "UK", "EL", "XK", "ZZ", "EU "] {
+            assert!(!is_record_country(refused), "{refused}");
+        }
     }
 }

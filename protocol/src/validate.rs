@@ -532,16 +532,7 @@ impl Validator {
     }
 
     fn email(&mut self, field: &str, email: &str) {
-        let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-                    && !domain.contains('@')
-            });
-        if !valid {
+        if !is_email_address(email) {
             self.push(
                 field,
                 "bad_format",
@@ -551,7 +542,7 @@ impl Validator {
     }
 
     fn country(&mut self, field: &str, country: &str) {
-        if !crate::iso3166::is_country_code(country) {
+        if !crate::iso3166::is_record_country(country) {
             self.push(
                 field,
                 "bad_format",
@@ -571,6 +562,14 @@ impl Validator {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !valid {
             self.push(field, "bad_format", format!("\"{nuts}\" is not a NUTS code (two letters, then up to three letters or digits, e.g. ITH5)"));
+            return;
+        }
+        if country == Some(crate::iso3166::EUROPEAN_UNION) {
+            self.push(
+                field,
+                "inconsistent",
+                format!("\"{nuts}\" names a region, and an EU-wide record (country EU) names none"),
+            );
             return;
         }
         if let Some(country) = country {
@@ -674,6 +673,21 @@ pub fn check_language_tag(tag: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `email` has the shape of an e-mail address: a local part, `@`, and a domain with a dot
+/// inside it, no blank or control characters, at most 254 bytes (RFC 5321's limit on a path).
+/// Deliverability is not checked: that needs the network.
+pub fn is_email_address(email: &str) -> bool {
+    email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !domain.contains('@')
+        })
+}
+
 /// Checks that `url` is an absolute http or https URL with a host and no whitespace.
 pub fn check_http_url(url: &str) -> Result<(), String> {
     let rest = url
@@ -748,6 +762,65 @@ mod tests {
         ] {
             assert!(!is_spdx_expression(bad), "{bad}");
         }
+    }
+
+    fn content(country: &str, nuts: Option<&str>) -> Vec<FieldError> {
+        let author = crate::SecretKey::from_bytes([3; 32]).public_key();
+        let header = Header {
+            format: CURRENT_FORMAT,
+            kind: Kind::CaseStudy,
+            author,
+            slug: "eu-wide".into(),
+            version: 1,
+            created_at: 1_700_000_000_000,
+            retracted: false,
+        };
+        let body = Body {
+            title: [("en".to_owned(), "A case".to_owned())].into(),
+            summary: [("en".to_owned(), "What it does.".to_owned())].into(),
+            organisation: Some("eu-LISA".into()),
+            country: Some(country.into()),
+            nuts: nuts.map(str::to_owned),
+            ..Body::default()
+        };
+        validate(&header, &body, true)
+    }
+
+    #[test]
+    fn eu_is_a_country_value_for_the_whole_union_and_names_no_region() {
+        assert_eq!(content("EU", None), []);
+        assert_eq!(content("IT", Some("ITH5")), []);
+        for refused in ["XX", "eu", "EUR", "UK"] {
+            let errors = content(refused, None);
+            assert!(
+                errors.len() == 1 && errors[0].field == "country",
+                "{refused}: {errors:?}"
+            );
+        }
+        let errors = content("EU", Some("BE21"));
+        assert!(
+            errors.len() == 1 && errors[0].field == "nuts" && errors[0].code == "inconsistent",
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn email_addresses() {
+        assert!(is_email_address("ufficio@regione.emilia-romagna.it"));
+        for bad in [
+            "",
+            "no-at-sign.example.org",
+            "@example.org",
+            "a@localhost",
+            "a@.example.org",
+            "a@example.org.",
+            "a b@example.org",
+            "a@b@example.org",
+        ] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+        let long = format!("{}@example.org", "a".repeat(250));
+        assert!(!is_email_address(&long), "longer than 254 bytes");
     }
 
     #[test]

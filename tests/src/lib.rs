@@ -795,13 +795,13 @@ pub fn pstw_drafts() -> Vec<Value> {
             path.display()
         )
     });
-    let parsed = mosaico_node::import::pstw::parse(&bytes).expect("the PSTW export parses");
+    let parsed = mosaico_import::pstw::parse(&bytes).expect("the PSTW export parses");
     parsed
         .rows
         .into_iter()
         .filter_map(|row| match row {
-            mosaico_node::import::pstw::Row::Draft { draft, .. } => Some(draft),
-            mosaico_node::import::pstw::Row::Rejected { .. } => None,
+            mosaico_import::pstw::Row::Draft { draft, .. } => Some(draft),
+            mosaico_import::pstw::Row::Rejected { .. } => None,
         })
         .collect()
 }

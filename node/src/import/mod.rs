@@ -15,18 +15,18 @@
 //!
 //! Publishing goes through the running node's HTTP API (the node owns the store and the swarm),
 //! several requests in flight at once, since each one waits for a durable write.
-
-pub mod pstw;
-pub mod publiccode;
-pub mod yaml;
+//!
+//! This module is the I/O shell only: reading files, walking directories, asking the node and
+//! reporting. Checking and mapping (steps 1 and 2) are pure and live in the `mosaico_import`
+//! crate, where the fuzzers reach them.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mosaico_protocol::draft::Draft;
-use mosaico_protocol::{PublicKey, Record, SecretKey};
+use mosaico_import::{pstw, publiccode};
+use mosaico_protocol::PublicKey;
 use serde_json::{Map, Value, json};
 
 use crate::client::{ClientError, LocalNode};
@@ -124,9 +124,9 @@ pub fn run(args: ImportArgs) -> Result<(), ImportError> {
     }
 }
 
-/// What happened to one draft.
+/// What happened to one imported file or row when it met the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum FileOutcome {
     /// Version 1 was published.
     Published,
     /// A new version of an existing record was published.
@@ -153,36 +153,20 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn count(&mut self, outcome: &Outcome) {
+    fn count(&mut self, outcome: &FileOutcome) {
         match outcome {
-            Outcome::Published => self.created += 1,
-            Outcome::NewVersion(_) => self.updated += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Rejected(_) => self.rejected += 1,
+            FileOutcome::Published => self.created += 1,
+            FileOutcome::NewVersion(_) => self.updated += 1,
+            FileOutcome::Unchanged => self.unchanged += 1,
+            FileOutcome::Rejected(_) => self.rejected += 1,
         }
     }
 }
 
-/// Checks a draft against the protocol's rules without the node: signing with a throwaway key
-/// runs every field rule, so a bad draft is refused with all its reasons before anything is sent.
-pub fn check_draft(draft: &Value) -> Result<(), Vec<String>> {
-    let parsed = Draft::from_value(draft.clone()).map_err(|e| split_reasons(&e.to_string()))?;
-    let throwaway = SecretKey::from_bytes([7; 32]);
-    let unsigned = parsed
-        .into_unsigned(throwaway.public_key(), 1, crate::node::now_millis())
-        .map_err(|e| split_reasons(&e.to_string()))?;
-    Record::sign(unsigned, &throwaway).map(|_| ()).map_err(|e| {
-        let errors = e.field_errors();
-        if errors.is_empty() {
-            vec![e.to_string()]
-        } else {
-            errors.iter().map(ToString::to_string).collect()
-        }
-    })
-}
-
-fn split_reasons(text: &str) -> Vec<String> {
-    text.split("; ").map(str::to_owned).collect()
+/// Checks a draft against the protocol's rules without the node, as if signed now (the clock is
+/// the shell's to read): see [`mosaico_import::check_draft`].
+fn check_draft_now(draft: &Value) -> Result<(), Vec<String>> {
+    mosaico_import::check_draft(draft, crate::node::now_millis())
 }
 
 /// The content of a head record: everything but the fields the node sets when it signs.
@@ -196,12 +180,12 @@ fn content_of(record: &Value) -> Map<String, Value> {
 
 /// Compares `draft` with the node's head of the same logical record and publishes it when it
 /// differs.
-pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> Outcome {
+pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> FileOutcome {
     let (Some(kind), Some(slug)) = (
         draft.get("kind").and_then(Value::as_str),
         draft.get("slug").and_then(Value::as_str),
     ) else {
-        return Outcome::Rejected(vec!["the draft has no kind or slug".into()]);
+        return FileOutcome::Rejected(vec!["the draft has no kind or slug".into()]);
     };
     // A conflict means someone published in between: look at the new head and try again. A 429
     // means the token's write allowance is spent; waiting as told, an import finishes at the
@@ -209,7 +193,7 @@ pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> Outcom
     for _attempt in 0..MAX_ATTEMPTS {
         let head = match node.get(&format!("/api/v1/records/{author}/{kind}/{slug}")) {
             Ok(head) => head,
-            Err(e) => return Outcome::Rejected(vec![e.to_string()]),
+            Err(e) => return FileOutcome::Rejected(vec![e.to_string()]),
         };
         if head.status == 200 {
             let record = head.body.get("record").cloned().unwrap_or(Value::Null);
@@ -218,18 +202,18 @@ pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> Outcom
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             if !retracted && draft.as_object() == Some(&content_of(&record)) {
-                return Outcome::Unchanged;
+                return FileOutcome::Unchanged;
             }
         } else if head.status != 404 {
-            return Outcome::Rejected(head.problems());
+            return FileOutcome::Rejected(head.problems());
         }
         match node.post("/api/v1/records", draft) {
             Ok(answer) if answer.status == 201 => {
                 let version = answer.body.get("version").and_then(Value::as_u64);
                 return match version {
-                    Some(1) => Outcome::Published,
-                    Some(v) => Outcome::NewVersion(v),
-                    None => Outcome::Published,
+                    Some(1) => FileOutcome::Published,
+                    Some(v) => FileOutcome::NewVersion(v),
+                    None => FileOutcome::Published,
                 };
             }
             Ok(answer) if answer.status == 409 => continue,
@@ -241,11 +225,11 @@ pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> Outcom
                 ));
                 continue;
             }
-            Ok(answer) => return Outcome::Rejected(answer.problems()),
-            Err(e) => return Outcome::Rejected(vec![e.to_string()]),
+            Ok(answer) => return FileOutcome::Rejected(answer.problems()),
+            Err(e) => return FileOutcome::Rejected(vec![e.to_string()]),
         }
     }
-    Outcome::Rejected(vec![
+    FileOutcome::Rejected(vec![
         "version: someone else keeps publishing this record; try again".into(),
     ])
 }
@@ -256,9 +240,9 @@ fn sync_all(
     author: &PublicKey,
     drafts: &[Value],
     progress: &indicatif::ProgressBar,
-) -> Vec<Outcome> {
+) -> Vec<FileOutcome> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; drafts.len()]);
+    let results: Mutex<Vec<Option<FileOutcome>>> = Mutex::new(vec![None; drafts.len()]);
     std::thread::scope(|scope| {
         for _ in 0..IN_FLIGHT.min(drafts.len().max(1)) {
             scope.spawn(|| {
@@ -280,7 +264,7 @@ fn sync_all(
         .into_inner()
         .unwrap_or_default()
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::Rejected(vec!["not attempted".into()])))
+        .map(|o| o.unwrap_or_else(|| FileOutcome::Rejected(vec!["not attempted".into()])))
         .collect()
 }
 
@@ -366,20 +350,20 @@ fn check_publiccode_file(
     } else {
         publiccode::Assets::Remote
     };
-    let verdict = publiccode::validate_bytes_with(&bytes, &assets, lenient);
-    checked.warnings = verdict.warnings.iter().map(ToString::to_string).collect();
-    checked.skipped = verdict.skipped.len();
-    if !verdict.errors.is_empty() {
-        checked.result = Err(verdict.errors.iter().map(ToString::to_string).collect());
+    let report = publiccode::validate_bytes_with(&bytes, &assets, lenient);
+    checked.warnings = report.warnings.iter().map(ToString::to_string).collect();
+    checked.skipped = report.skipped.len();
+    if !report.errors.is_empty() {
+        checked.result = Err(report.errors.iter().map(ToString::to_string).collect());
         return checked;
     }
-    let Some(document) = verdict.document else {
+    let Some(document) = report.document else {
         checked.result = Err(vec!["the file could not be read".into()]);
         return checked;
     };
     checked.result = publiccode::to_draft(&document, defaults)
         .map_err(|e| vec![e.to_string()])
-        .and_then(|draft| check_draft(&draft).map(|()| draft));
+        .and_then(|draft| check_draft_now(&draft).map(|()| draft));
     checked
 }
 
@@ -415,11 +399,11 @@ fn publiccode_command(args: PubliccodeArgs) -> Result<(), ImportError> {
         skipped += file.skipped;
         let shown = file.path.display();
         let outcome = match (&file.result, &connection) {
-            (Err(reasons), _) => Outcome::Rejected(reasons.clone()),
+            (Err(reasons), _) => FileOutcome::Rejected(reasons.clone()),
             (Ok(draft), _)
                 if !slugs.insert(draft["slug"].as_str().unwrap_or_default().to_owned()) =>
             {
-                Outcome::Rejected(vec![format!(
+                FileOutcome::Rejected(vec![format!(
                     "url: another file in this batch has the same url ({})",
                     draft["slug"]
                 )])
@@ -438,12 +422,12 @@ fn publiccode_command(args: PubliccodeArgs) -> Result<(), ImportError> {
             .and_then(|d| d["slug"].as_str())
             .unwrap_or("");
         match &outcome {
-            Outcome::Published => println!("published {shown} (solution/{slug}, version 1)"),
-            Outcome::NewVersion(v) => {
+            FileOutcome::Published => println!("published {shown} (solution/{slug}, version 1)"),
+            FileOutcome::NewVersion(v) => {
                 println!("new version {shown} (solution/{slug}, version {v})")
             }
-            Outcome::Unchanged => println!("unchanged {shown} (solution/{slug})"),
-            Outcome::Rejected(reasons) => {
+            FileOutcome::Unchanged => println!("unchanged {shown} (solution/{slug})"),
+            FileOutcome::Rejected(reasons) => {
                 println!("rejected {shown}");
                 for reason in reasons {
                     println!("  {reason}");
@@ -494,9 +478,9 @@ fn print_warnings(warnings: &[String]) {
 fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
     let data = DataDir::new(&args.data);
     for country in &args.only_country {
-        if !mosaico_protocol::iso3166::is_country_code(country) {
+        if !mosaico_protocol::iso3166::is_record_country(country) {
             return Err(ImportError::Argument(format!(
-                "--only-country {country} is not an ISO 3166-1 alpha-2 code in capitals, such as IT or ES"
+                "--only-country {country} is not an ISO 3166-1 alpha-2 code in capitals, such as IT or ES, nor EU (cases of the whole European Union)"
             )));
         }
     }
@@ -542,7 +526,7 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
                     filtered_out += 1;
                     continue;
                 }
-                if let Err(reasons) = check_draft(draft) {
+                if let Err(reasons) = check_draft_now(draft) {
                     println!("rejected {id}");
                     for reason in reasons {
                         println!("  {reason}");
@@ -563,7 +547,7 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
     let outcomes = sync_all(&node, &author, &drafts, &bar);
     bar.finish_and_clear();
     for (id, outcome) in ids.iter().zip(&outcomes) {
-        if let Outcome::Rejected(reasons) = outcome {
+        if let FileOutcome::Rejected(reasons) = outcome {
             println!("rejected {id}");
             for reason in reasons {
                 println!("  {reason}");
@@ -575,7 +559,7 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
         totals.retracted = retract_vanished(&node, &author, &in_file)?;
     }
     println!(
-        "{shown}: {} rows: {} created, {} updated, {} unchanged, {} retracted, {} rejected{}{}{}",
+        "{shown}: {} rows: {} created, {} updated, {} unchanged, {} retracted, {} rejected{}{}{}{}",
         parsed.rows.len(),
         totals.created,
         totals.updated,
@@ -589,6 +573,11 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
         },
         if parsed.empty_rows > 0 {
             format!(", {} empty rows skipped", parsed.empty_rows)
+        } else {
+            String::new()
+        },
+        if parsed.repeated_rows > 0 {
+            format!(", {} repeated rows skipped", parsed.repeated_rows)
         } else {
             String::new()
         },

@@ -19,7 +19,7 @@ use crate::datadir::token_hash;
 use crate::ingest::IngestError;
 use crate::node::{Node, NodeEvent, PublishFailure};
 use crate::search::{SearchError, SearchIndex};
-use crate::store::{RecordStore, StoreError, TokenRole};
+use crate::store::{RecordStore, StoreError};
 
 /// The HTTP backend of a running node.
 #[derive(Debug)]
@@ -215,9 +215,7 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
 
     fn authorize(&self, bearer_token: &str) -> Option<Role> {
         match self.node.store().token_role(&token_hash(bearer_token)) {
-            Ok(Some(TokenRole::Publisher)) => Some(Role::Publisher),
-            Ok(Some(TokenRole::Admin)) => Some(Role::Admin),
-            Ok(None) => None,
+            Ok(role) => role,
             Err(error) => {
                 tracing::error!(%error, "token lookup failed");
                 None

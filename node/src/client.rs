@@ -83,15 +83,16 @@ impl Answer {
     }
 }
 
-/// The running node behind a data directory.
+/// An HTTP client of the running node behind a data directory: its local API, reached at the
+/// address the node wrote into `node.addr`, with the region's publish token.
 #[derive(Debug, Clone)]
-pub struct LocalNode {
+pub struct NodeApiClient {
     base: String,
     token: Option<String>,
     http: reqwest::blocking::Client,
 }
 
-impl LocalNode {
+impl NodeApiClient {
     /// Finds the running node of `data`.
     pub fn connect(data: &DataDir) -> Result<Self, ClientError> {
         data.config()?;
@@ -103,7 +104,7 @@ impl LocalNode {
             .pool_max_idle_per_host(16)
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
-        Ok(LocalNode {
+        Ok(NodeApiClient {
             base: format!("http://{}", addr.trim()),
             token: data.token().ok(),
             http,

@@ -15,10 +15,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mosaico_protocol::{PublicKey, SecretKey};
+use mosaico_web::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{RecordStore, SledStore, StoreError, TokenRole};
+use crate::store::{RecordStore, SledStore, StoreError};
 
 /// What can go wrong with a data directory.
 #[derive(Debug, thiserror::Error)]
@@ -196,7 +197,7 @@ impl DataDir {
         let store = SledStore::open(&self.store_path())?;
         // The local token is the operator's own: it may also publish membership updates and
         // endorsements, which change who may publish in the whole federation.
-        store.put_token(&token_hash(&token), TokenRole::Admin)?;
+        store.put_token(&token_hash(&token), Role::Admin)?;
         drop(store);
         write_private(&self.config_path(), render_config(config).as_bytes())?;
         Ok(Initialised {

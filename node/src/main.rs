@@ -1,7 +1,6 @@
 //! `mosaico`: the command line of a Mosaico node.
 
 mod cli;
-mod demo;
 
 // glibc's malloc keeps memory freed by one thread in that thread's arena: after the start-up
 // index rebuild and a burst of requests, more than half of a 100k-record node's resident memory

@@ -6,16 +6,16 @@
 //! The commands write the store directly, so they need the node stopped: sled allows one process
 //! per store, and a running node holds it. (Going through an admin HTTP endpoint instead would
 //! need a token to create tokens; the operator's shell access is the root of trust here.)
+//!
+//! The command line (in the binary) parses the arguments and prints; this module opens the
+//! store and keeps the registry, so it is testable on an in-memory store.
 
-use std::path::PathBuf;
-
-use clap::{Args, Subcommand, ValueEnum};
-use rand::RngCore as _;
+use mosaico_web::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::datadir::{DataDir, token_hash};
 use crate::node::now_millis;
-use crate::store::{RecordStore, SledStore, StoreError, TokenRole};
+use crate::store::{RecordStore, SledStore, StoreError};
 
 /// The metadata entry holding the registry.
 const REGISTRY: &str = "api_tokens";
@@ -51,61 +51,6 @@ pub enum TokenError {
     Corrupt(String),
 }
 
-/// A token's role on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoleArg {
-    /// May publish and retract content records.
-    Publisher,
-    /// May also publish trust records (membership, endorsements).
-    Admin,
-}
-
-impl From<RoleArg> for TokenRole {
-    fn from(role: RoleArg) -> Self {
-        match role {
-            RoleArg::Publisher => TokenRole::Publisher,
-            RoleArg::Admin => TokenRole::Admin,
-        }
-    }
-}
-
-/// `mosaico token …`.
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Create an API token and print it once (the node keeps only its hash). The node must be stopped.
-    Create {
-        #[command(flatten)]
-        data: DataArg,
-        /// What the token may do.
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// A note saying who or what uses it.
-        #[arg(long)]
-        label: Option<String>,
-    },
-    /// Revoke a token, given whole or by the first characters of its id. The node must be stopped.
-    Revoke {
-        #[command(flatten)]
-        data: DataArg,
-        /// The token, or at least six characters of the id `token list` shows.
-        token: String,
-    },
-    /// List the tokens created with `token create` (ids, roles, labels; never the tokens).
-    List {
-        #[command(flatten)]
-        data: DataArg,
-    },
-}
-
-/// The data directory argument.
-#[derive(Debug, Args)]
-pub struct DataArg {
-    /// The node's data directory.
-    #[arg(long, env = "MOSAICO_DATA")]
-    pub data: PathBuf,
-}
-
 /// One registry entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenEntry {
@@ -113,8 +58,8 @@ pub struct TokenEntry {
     pub id: String,
     /// SHA-256 of the token, hex.
     pub hash: String,
-    /// Its role.
-    pub role: RoleArg,
+    /// Its role, stored by name (`publisher`, `admin`).
+    pub role: Role,
     /// The operator's note.
     #[serde(default)]
     pub label: Option<String>,
@@ -122,7 +67,8 @@ pub struct TokenEntry {
     pub created_at: u64,
 }
 
-fn open(data: &DataDir) -> Result<SledStore, TokenError> {
+/// Opens the store of a stopped node, saying so when the node is running and holds it.
+pub fn open_store(data: &DataDir) -> Result<SledStore, TokenError> {
     // Checks that this is a data directory first, for the clearer error.
     if let Err(e) = data.config() {
         return Err(TokenError::Corrupt(e.to_string()));
@@ -133,7 +79,8 @@ fn open(data: &DataDir) -> Result<SledStore, TokenError> {
     })
 }
 
-fn registry(store: &impl RecordStore) -> Result<Vec<TokenEntry>, TokenError> {
+/// The registry: every token created with `token create` and not revoked, oldest first.
+pub fn list(store: &impl RecordStore) -> Result<Vec<TokenEntry>, TokenError> {
     match store.meta(REGISTRY)? {
         None => Ok(Vec::new()),
         Some(bytes) => {
@@ -151,14 +98,14 @@ fn save(store: &impl RecordStore, entries: &[TokenEntry]) -> Result<(), TokenErr
 /// Creates a token from 256 random bits, stores its hash and registry entry, returns its text.
 pub fn create(
     store: &impl RecordStore,
-    role: RoleArg,
+    role: Role,
     label: Option<String>,
     random: [u8; 32],
 ) -> Result<String, TokenError> {
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(random));
     let hash = token_hash(&token);
-    store.put_token(&hash, role.into())?;
-    let mut entries = registry(store)?;
+    store.put_token(&hash, role)?;
+    let mut entries = list(store)?;
     entries.push(TokenEntry {
         id: token[TOKEN_PREFIX.len()..TOKEN_PREFIX.len() + ID_CHARS].to_owned(),
         hash: hex::encode(hash),
@@ -173,7 +120,7 @@ pub fn create(
 /// Revokes the token given whole, or the one registry entry whose id starts with `given`.
 pub fn revoke(store: &impl RecordStore, given: &str) -> Result<TokenEntry, TokenError> {
     let given = given.trim();
-    let mut entries = registry(store)?;
+    let mut entries = list(store)?;
     let whole = hex::encode(token_hash(given));
     let position = if let Some(p) = entries.iter().position(|e| e.hash == whole) {
         p
@@ -205,7 +152,7 @@ fn revoke_unregistered(store: &impl RecordStore, given: &str) -> Result<TokenEnt
         return Ok(TokenEntry {
             id: "(unregistered)".into(),
             hash: hex::encode(token_hash(given)),
-            role: RoleArg::Publisher,
+            role: Role::Publisher,
             label: None,
             created_at: 0,
         });
@@ -214,44 +161,6 @@ fn revoke_unregistered(store: &impl RecordStore, given: &str) -> Result<TokenEnt
         return Err(TokenError::PrefixTooShort);
     }
     Err(TokenError::NotFound(given.to_owned()))
-}
-
-/// Runs a token command.
-pub fn run(command: TokenCommand) -> Result<(), TokenError> {
-    match command {
-        TokenCommand::Create { data, role, label } => {
-            let store = open(&DataDir::new(data.data))?;
-            let mut random = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut random);
-            let token = create(&store, role, label, random)?;
-            println!("{token}");
-            eprintln!(
-                "This is the only time the token is shown: store it now. Send it as `Authorization: Bearer TOKEN`."
-            );
-        }
-        TokenCommand::Revoke { data, token } => {
-            let store = open(&DataDir::new(data.data))?;
-            let entry = revoke(&store, &token)?;
-            println!("revoked {}", entry.id);
-        }
-        TokenCommand::List { data } => {
-            let store = open(&DataDir::new(data.data))?;
-            let entries = registry(&store)?;
-            if entries.is_empty() {
-                println!("no tokens created with `mosaico token create`");
-            }
-            for entry in entries {
-                println!(
-                    "{}  {:<9}  created {}  {}",
-                    entry.id,
-                    format!("{:?}", entry.role).to_lowercase(),
-                    entry.created_at,
-                    entry.label.unwrap_or_default()
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -264,13 +173,13 @@ mod tests {
     #[test]
     fn a_token_works_until_revoked_by_prefix() {
         let store = MemoryStore::default();
-        let token = create(&store, RoleArg::Admin, Some("ops".into()), [7; 32]).expect("create");
+        let token = create(&store, Role::Admin, Some("ops".into()), [7; 32]).expect("create");
         assert!(token.starts_with("mos_0707"));
         assert_eq!(
             store.token_role(&token_hash(&token)).expect("read"),
-            Some(TokenRole::Admin)
+            Some(Role::Admin)
         );
-        let listed = registry(&store).expect("list");
+        let listed = list(&store).expect("list");
         assert_eq!(listed.len(), 1);
         assert!(
             !listed[0].hash.contains(&token[4..]),
@@ -286,22 +195,39 @@ mod tests {
         ));
         assert_eq!(revoke(&store, "070707").expect("revoke").id, listed[0].id);
         assert_eq!(store.token_role(&token_hash(&token)).expect("read"), None);
-        assert!(registry(&store).expect("list").is_empty());
+        assert!(list(&store).expect("list").is_empty());
     }
 
     #[test]
     fn a_whole_token_is_revoked_and_ambiguous_prefixes_refused() {
         let store = MemoryStore::default();
-        let a = create(&store, RoleArg::Publisher, None, [0xab; 32]).expect("create");
+        let a = create(&store, Role::Publisher, None, [0xab; 32]).expect("create");
         let mut other = [0xab; 32];
         other[31] = 0;
-        create(&store, RoleArg::Publisher, None, other).expect("create");
+        create(&store, Role::Publisher, None, other).expect("create");
         assert!(matches!(
             revoke(&store, "mos_abababab"),
             Err(TokenError::Ambiguous(_, 2))
         ));
         revoke(&store, &a).expect("revoke whole");
         assert_eq!(store.token_role(&token_hash(&a)).expect("read"), None);
-        assert_eq!(registry(&store).expect("list").len(), 1);
+        assert_eq!(list(&store).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn the_registry_keeps_roles_by_their_lowercase_names() {
+        let store = MemoryStore::default();
+        create(&store, Role::Admin, None, [1; 32]).expect("create");
+        create(&store, Role::Publisher, None, [2; 32]).expect("create");
+        let stored = store.meta(REGISTRY).expect("read").expect("registry");
+        let text = String::from_utf8(stored).expect("JSON text");
+        assert!(text.contains(r#""role":"admin""#), "{text}");
+        assert!(text.contains(r#""role":"publisher""#), "{text}");
+        // An entry as earlier versions wrote it still reads.
+        let earlier =
+            r#"[{"id":"abcdef12","hash":"00","role":"publisher","label":null,"created_at":5}]"#;
+        store.set_meta(REGISTRY, earlier.as_bytes()).expect("write");
+        let listed = list(&store).expect("list");
+        assert_eq!(listed[0].role, Role::Publisher);
     }
 }

@@ -9,19 +9,30 @@ use mosaico_e2e::{PATIENCE, case_study_yaml, mosaico_bin, wait_for};
 use serde_json::Value;
 
 /// Six consecutive free loopback ports, as the demo needs; returns the first.
+///
+/// They are taken from below the kernel's range for outgoing connections, as `free_port` takes
+/// its ports: a port inside that range can be taken by any outgoing connection (the nodes' own
+/// dialling included) between this check and the demo's bind.
 fn six_free_ports() -> u16 {
+    const LOWEST: u16 = 10_000;
+    let below = *mosaico_node::outgoing_ports::outgoing_port_range().start();
+    assert!(
+        below > LOWEST + 6,
+        "no room below the kernel's range for outgoing connections"
+    );
+    let starts = (below - LOWEST - 6) / 10;
     // Spread the starting points by process id so parallel test runs rarely collide.
-    let mut base = 20_000 + (std::process::id() % 2_000) as u16 * 10;
-    loop {
+    let first = (std::process::id() % u32::from(starts)) as u16;
+    for step in 0..starts {
+        let base = LOWEST + (first + step) % starts * 10;
         let listeners: Vec<_> = (base..base + 6)
             .map(|p| TcpListener::bind(("127.0.0.1", p)))
             .collect();
         if listeners.iter().all(Result::is_ok) {
             return base;
         }
-        base += 10;
-        assert!(base < 60_000, "no six free consecutive ports");
     }
+    panic!("no six free consecutive ports below {below}");
 }
 
 fn answers(port: u16) -> bool {

@@ -22,7 +22,12 @@ use crate::query::RecordQuery;
 use crate::views::{MembersView, PeerView, RecordPage, StatusView};
 
 /// What a bearer token allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// This is the one name for the concept across the crates: the node's store keeps it (as one
+/// byte per token), its token registry lists it (by [`Role::as_str`], which is also how serde
+/// spells it) and the command line parses `--role` into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// May publish and retract content records (solutions, case studies, best practices).
     Publisher,
@@ -32,6 +37,17 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, from the least to the most allowed.
+    pub const ALL: [Role; 2] = [Role::Publisher, Role::Admin];
+
+    /// The role's name in lower case, as operators type it and as the token registry stores it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Publisher => "publisher",
+            Role::Admin => "admin",
+        }
+    }
+
     /// Whether this role may publish or retract a record of `kind`.
     pub fn may_publish(&self, kind: &Kind) -> bool {
         match self {

@@ -29,7 +29,7 @@ use mosaico_import::{pstw, publiccode};
 use mosaico_protocol::PublicKey;
 use serde_json::{Map, Value, json};
 
-use crate::client::{ClientError, LocalNode};
+use crate::client::{ClientError, NodeApiClient};
 use crate::datadir::{DataDir, DataDirError};
 
 /// Publishes in flight at once: enough to overlap the node's durable writes, few enough not to
@@ -39,56 +39,34 @@ const IN_FLIGHT: usize = 6;
 /// write a second) six workers each wait about six seconds a turn; this bounds a stuck import.
 const MAX_ATTEMPTS: usize = 600;
 
-/// `mosaico import …`.
-#[derive(Debug, clap::Args)]
-pub struct ImportArgs {
-    #[command(subcommand)]
-    command: ImportCommand,
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum ImportCommand {
-    /// Validate publiccode.yml files (or directories of them) and publish each valid one as a solution.
-    Publiccode(PubliccodeArgs),
-    /// Publish each row of a Public Sector Tech Watch CSV as a case study.
-    Pstw(PstwArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct PubliccodeArgs {
+/// What `mosaico import publiccode` asks for, as plain values the command line fills in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PubliccodeOptions {
     /// The node's data directory.
-    #[arg(long, env = "MOSAICO_DATA")]
-    data: PathBuf,
+    pub data: PathBuf,
     /// publiccode.yml files, or directories to search for *.yml and *.yaml files.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// Validate only; publish nothing (needs no running node).
-    #[arg(long)]
-    check: bool,
-    /// Check logos and screenshots named by relative path next to each file (when it sits in a
-    /// checkout of its repository); otherwise those checks need the network and are skipped.
-    #[arg(long)]
-    local_assets: bool,
-    /// Accept YAML 1.1 booleans (yes/no) and a maintenance type inconsistent with its contacts or
-    /// contractors, with a warning: real files often have these, and they change nothing in the
-    /// record. Without it the verdict is the official parser's.
-    #[arg(long)]
-    lenient: bool,
+    pub check: bool,
+    /// Check logos and screenshots named by relative path next to each file; otherwise those
+    /// checks need the network and are skipped.
+    pub local_assets: bool,
+    /// Accept YAML 1.1 booleans and a maintenance type inconsistent with its contacts or
+    /// contractors, with a warning, instead of the official parser's verdict.
+    pub lenient: bool,
 }
 
-#[derive(Debug, clap::Args)]
-struct PstwArgs {
+/// What `mosaico import pstw` asks for, as plain values the command line fills in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PstwOptions {
     /// The node's data directory.
-    #[arg(long, env = "MOSAICO_DATA")]
-    data: PathBuf,
+    pub data: PathBuf,
     /// The PSTW CSV release.
-    file: PathBuf,
-    /// Import only rows of this country (ISO 3166-1 alpha-2); repeatable.
-    #[arg(long = "only-country")]
-    only_country: Vec<String>,
+    pub file: PathBuf,
+    /// Import only rows of these countries (ISO 3166-1 alpha-2); all when empty.
+    pub only_country: Vec<String>,
     /// Retract this node's PSTW records whose rows are no longer in the file.
-    #[arg(long)]
-    sync: bool,
+    pub sync: bool,
 }
 
 /// Why an import failed as a whole, or that some of it was rejected.
@@ -114,14 +92,6 @@ pub enum ImportError {
     /// The import ran, and some inputs were rejected (each one is listed above).
     #[error("{0} rejected (see above)")]
     Rejected(String),
-}
-
-/// Runs `mosaico import …`.
-pub fn run(args: ImportArgs) -> Result<(), ImportError> {
-    match args.command {
-        ImportCommand::Publiccode(args) => publiccode_command(args),
-        ImportCommand::Pstw(args) => pstw_command(args),
-    }
 }
 
 /// What happened to one imported file or row when it met the node.
@@ -180,7 +150,7 @@ fn content_of(record: &Value) -> Map<String, Value> {
 
 /// Compares `draft` with the node's head of the same logical record and publishes it when it
 /// differs.
-pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> FileOutcome {
+pub fn sync_draft(node: &NodeApiClient, author: &PublicKey, draft: &Value) -> FileOutcome {
     let (Some(kind), Some(slug)) = (
         draft.get("kind").and_then(Value::as_str),
         draft.get("slug").and_then(Value::as_str),
@@ -236,7 +206,7 @@ pub fn sync_draft(node: &LocalNode, author: &PublicKey, draft: &Value) -> FileOu
 
 /// Syncs drafts with a few in flight, advancing `progress` as each finishes.
 fn sync_all(
-    node: &LocalNode,
+    node: &NodeApiClient,
     author: &PublicKey,
     drafts: &[Value],
     progress: &indicatif::ProgressBar,
@@ -367,7 +337,9 @@ fn check_publiccode_file(
     checked
 }
 
-fn publiccode_command(args: PubliccodeArgs) -> Result<(), ImportError> {
+/// Checks publiccode.yml files and, unless only checking, publishes each valid one as a
+/// solution through the running node, printing one line per file and the totals.
+pub fn import_publiccode(args: PubliccodeOptions) -> Result<(), ImportError> {
     let data = DataDir::new(&args.data);
     let config = data.config()?;
     let defaults = publiccode::Defaults {
@@ -388,7 +360,7 @@ fn publiccode_command(args: PubliccodeArgs) -> Result<(), ImportError> {
         None
     } else {
         Some((
-            LocalNode::connect(&data)?,
+            NodeApiClient::connect(&data)?,
             data.publisher_key()?.public_key(),
         ))
     };
@@ -475,7 +447,9 @@ fn print_warnings(warnings: &[String]) {
     }
 }
 
-fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
+/// Publishes each good row of a PSTW CSV release as a case study through the running node,
+/// printing the rejected rows and the totals.
+pub fn import_pstw(args: PstwOptions) -> Result<(), ImportError> {
     let data = DataDir::new(&args.data);
     for country in &args.only_country {
         if !mosaico_protocol::iso3166::is_record_country(country) {
@@ -492,7 +466,7 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
     let bytes = read_capped(&args.file, pstw::MAX_FILE_BYTES).map_err(file_error)?;
     let parsed = pstw::parse(&bytes).map_err(|e| file_error(e.to_string()))?;
     // Connect only once the file is known to be good: a broken file changes nothing.
-    let node = LocalNode::connect(&data)?;
+    let node = NodeApiClient::connect(&data)?;
     let author = data.publisher_key()?.public_key();
     for warning in &parsed.warnings {
         println!("warning: {shown}: {warning}");
@@ -599,7 +573,7 @@ fn pstw_command(args: PstwArgs) -> Result<(), ImportError> {
 /// Retracts this node's PSTW case studies whose slugs are not in `in_file`. Earlier imports are
 /// found by listing the node's own case studies and keeping those whose source is PSTW.
 fn retract_vanished(
-    node: &LocalNode,
+    node: &NodeApiClient,
     author: &PublicKey,
     in_file: &BTreeSet<String>,
 ) -> Result<usize, ImportError> {

@@ -1,21 +1,13 @@
 //! `mosaico reindex`: rebuild the search index of a stopped node from its store.
+//!
+//! The command line (in the binary) parses the data directory and calls [`reindex`]; this module
+//! opens the store, which is why the node must be stopped, and shows progress on standard error.
 
-use std::path::PathBuf;
-
-use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{SearchError, index_dir, rebuild};
 use crate::datadir::DataDir;
 use crate::store::{SledStore, StoreError};
-
-/// Arguments of `mosaico reindex`.
-#[derive(Debug, Args)]
-pub struct ReindexArgs {
-    /// The node's data directory.
-    #[arg(long, env = "MOSAICO_DATA")]
-    pub data: PathBuf,
-}
 
 /// What can stop a reindex.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +25,8 @@ pub enum ReindexError {
     Search(#[from] SearchError),
 }
 
-/// Rebuilds the index with a progress bar on standard error.
-pub fn run(args: ReindexArgs) -> Result<(), ReindexError> {
-    let data = DataDir::new(args.data);
+/// Rebuilds the index of `data` with a progress bar on standard error.
+pub fn reindex(data: &DataDir) -> Result<(), ReindexError> {
     let store = SledStore::open(&data.store_path()).map_err(|e| match e {
         StoreError::Locked(_) => ReindexError::NodeRunning(data.root().display().to_string()),
         other => ReindexError::Store(other),

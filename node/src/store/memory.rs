@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
+use mosaico_web::Role;
 
-use super::{Inserted, ReconciliationItems, RecordStore, StoreError, TokenRole, version_info};
+use super::{Inserted, ReconciliationItems, RecordStore, StoreError, version_info};
 
 /// Records and indexes in memory, behind one mutex (tests need correctness, not concurrency).
 #[derive(Debug, Default)]
@@ -21,7 +22,7 @@ struct State {
     versions: BTreeMap<LogicalKey, Vec<VersionInfo>>,
     by_time: BTreeSet<(Millis, RecordId)>,
     meta: BTreeMap<String, Vec<u8>>,
-    tokens: BTreeMap<[u8; 32], TokenRole>,
+    tokens: BTreeMap<[u8; 32], Role>,
 }
 
 impl MemoryStore {
@@ -136,12 +137,12 @@ impl RecordStore for MemoryStore {
         Ok(())
     }
 
-    fn put_token(&self, token_hash: &[u8; 32], role: TokenRole) -> Result<(), StoreError> {
+    fn put_token(&self, token_hash: &[u8; 32], role: Role) -> Result<(), StoreError> {
         self.lock().tokens.insert(*token_hash, role);
         Ok(())
     }
 
-    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRole>, StoreError> {
+    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<Role>, StoreError> {
         Ok(self.lock().tokens.get(token_hash).copied())
     }
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use mosaico_protocol::head::{HeadChange, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, PublicKey, Record, RecordId, Verified};
+use mosaico_web::Role;
 
 pub use memory::MemoryStore;
 
@@ -66,28 +67,22 @@ pub struct Inserted {
     pub change: HeadChange,
 }
 
-/// A role an API token grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRole {
-    /// May publish and retract the region's records.
-    Publisher,
-    /// May also manage the node.
-    Admin,
+/// The byte a token's [`Role`] is stored as. The store keeps the web crate's `Role` (the one
+/// name for what a token allows) and converts only here, so the bytes on disk stay fixed even if
+/// the enum is reordered.
+fn role_to_byte(role: Role) -> u8 {
+    match role {
+        Role::Publisher => 1,
+        Role::Admin => 2,
+    }
 }
 
-impl TokenRole {
-    fn as_byte(self) -> u8 {
-        match self {
-            TokenRole::Publisher => 1,
-            TokenRole::Admin => 2,
-        }
-    }
-    fn from_byte(b: u8) -> Option<Self> {
-        match b {
-            1 => Some(TokenRole::Publisher),
-            2 => Some(TokenRole::Admin),
-            _ => None,
-        }
+/// The [`Role`] a stored byte stands for; `None` for a byte no version ever wrote.
+fn role_from_byte(byte: u8) -> Option<Role> {
+    match byte {
+        1 => Some(Role::Publisher),
+        2 => Some(Role::Admin),
+        _ => None,
     }
 }
 
@@ -129,9 +124,9 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Writes a metadata value durably.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Stores a token's hash with its role.
-    fn put_token(&self, token_hash: &[u8; 32], role: TokenRole) -> Result<(), StoreError>;
+    fn put_token(&self, token_hash: &[u8; 32], role: Role) -> Result<(), StoreError>;
     /// The role of the token with this hash.
-    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRole>, StoreError>;
+    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<Role>, StoreError>;
     /// Removes a token; returns whether it existed.
     fn remove_token(&self, token_hash: &[u8; 32]) -> Result<bool, StoreError>;
 

@@ -28,11 +28,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mosaico_protocol::head::{self, VersionInfo};
 use mosaico_protocol::{Kind, LogicalKey, Millis, Record, RecordId, Verified};
+use mosaico_web::Role;
 
 use super::{
-    Inserted, ReconciliationItems, RecordStore, SCHEMA_VERSION, StoreError, TokenRole,
-    decode_logical_key, decode_time_key, decode_version, encode_logical_key, encode_version,
-    time_key, version_info,
+    Inserted, ReconciliationItems, RecordStore, SCHEMA_VERSION, StoreError, decode_logical_key,
+    decode_time_key, decode_version, encode_logical_key, encode_version, role_from_byte,
+    role_to_byte, time_key, version_info,
 };
 
 /// Bytes of sled's own page cache, as sled counts them (the nodes it keeps in memory take more).
@@ -636,19 +637,19 @@ impl RecordStore for SledStore {
         self.flush()
     }
 
-    fn put_token(&self, token_hash: &[u8; 32], role: TokenRole) -> Result<(), StoreError> {
+    fn put_token(&self, token_hash: &[u8; 32], role: Role) -> Result<(), StoreError> {
         self.tokens
-            .insert(token_hash, &[role.as_byte()])
+            .insert(token_hash, &[role_to_byte(role)])
             .map_err(engine)?;
         self.flush()
     }
 
-    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRole>, StoreError> {
+    fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<Role>, StoreError> {
         Ok(self
             .tokens
             .get(token_hash)
             .map_err(engine)?
-            .and_then(|v| v.first().copied().and_then(TokenRole::from_byte)))
+            .and_then(|v| v.first().copied().and_then(role_from_byte)))
     }
 
     fn remove_token(&self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {

@@ -75,12 +75,10 @@ fn behaves(store: &dyn RecordStore) {
     assert_eq!(back.id(), v2.id());
     assert_eq!(back.to_wire(), v2.to_wire());
 
-    store
-        .put_token(&[9; 32], TokenRole::Publisher)
-        .expect("token");
+    store.put_token(&[9; 32], Role::Publisher).expect("token");
     assert_eq!(
         store.token_role(&[9; 32]).expect("role"),
-        Some(TokenRole::Publisher)
+        Some(Role::Publisher)
     );
     assert!(store.remove_token(&[9; 32]).expect("revoke"));
     assert_eq!(store.token_role(&[9; 32]).expect("role"), None);
@@ -785,4 +783,17 @@ fn sled_store_keeps_its_count_and_reconciliation_items_in_step_with_concurrent_w
     let store = reopen(&path).expect("reopen");
     assert_eq!(store.len().expect("len"), 100);
     assert_eq!(store.reconciliation_items().expect("items").len(), 100);
+}
+
+/// The byte each token role is stored as is part of the on-disk format: stores written by
+/// earlier versions must keep their tokens' roles.
+#[test]
+fn token_roles_keep_their_stored_bytes() {
+    assert_eq!(role_to_byte(Role::Publisher), 1);
+    assert_eq!(role_to_byte(Role::Admin), 2);
+    for role in Role::ALL {
+        assert_eq!(role_from_byte(role_to_byte(role)), Some(role));
+    }
+    assert_eq!(role_from_byte(0), None);
+    assert_eq!(role_from_byte(3), None);
 }

@@ -63,15 +63,15 @@ const REGIONS: [DemoRegion; 3] = [
         samples: &[
             (
                 "er-chatbot-urp.yaml",
-                include_str!("../../examples/demo/er-chatbot-urp.yaml"),
+                include_str!("../../../examples/demo/er-chatbot-urp.yaml"),
             ),
             (
                 "er-cruscotto-qualita-dati.yaml",
-                include_str!("../../examples/demo/er-cruscotto-qualita-dati.yaml"),
+                include_str!("../../../examples/demo/er-cruscotto-qualita-dati.yaml"),
             ),
             (
                 "er-linee-guida-ia-appalti.yaml",
-                include_str!("../../examples/demo/er-linee-guida-ia-appalti.yaml"),
+                include_str!("../../../examples/demo/er-linee-guida-ia-appalti.yaml"),
             ),
         ],
     },
@@ -83,15 +83,15 @@ const REGIONS: [DemoRegion; 3] = [
         samples: &[
             (
                 "ct-traductor-neuronal.yaml",
-                include_str!("../../examples/demo/ct-traductor-neuronal.yaml"),
+                include_str!("../../../examples/demo/ct-traductor-neuronal.yaml"),
             ),
             (
                 "ct-prediccio-demanda-urgencies.yaml",
-                include_str!("../../examples/demo/ct-prediccio-demanda-urgencies.yaml"),
+                include_str!("../../../examples/demo/ct-prediccio-demanda-urgencies.yaml"),
             ),
             (
                 "ct-registre-algorismes.yaml",
-                include_str!("../../examples/demo/ct-registre-algorismes.yaml"),
+                include_str!("../../../examples/demo/ct-registre-algorismes.yaml"),
             ),
         ],
     },
@@ -103,15 +103,15 @@ const REGIONS: [DemoRegion; 3] = [
         samples: &[
             (
                 "vl-anonimiseren-vonnissen.yaml",
-                include_str!("../../examples/demo/vl-anonimiseren-vonnissen.yaml"),
+                include_str!("../../../examples/demo/vl-anonimiseren-vonnissen.yaml"),
             ),
             (
                 "vl-slimme-verkeerslichten.yaml",
-                include_str!("../../examples/demo/vl-slimme-verkeerslichten.yaml"),
+                include_str!("../../../examples/demo/vl-slimme-verkeerslichten.yaml"),
             ),
             (
                 "vl-datakluizen-burgers.yaml",
-                include_str!("../../examples/demo/vl-datakluizen-burgers.yaml"),
+                include_str!("../../../examples/demo/vl-datakluizen-burgers.yaml"),
             ),
         ],
     },

@@ -169,3 +169,101 @@ pub(crate) fn redirect(location: &str, cookies: &[String]) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+    use axum::http::header::{COOKIE, LOCATION};
+
+    use super::*;
+    use crate::testing::{MemoryBackend, PUBLISHER_TOKEN};
+
+    /// The parts of a GET of `uri` with `headers`, carrying `sessions` as `ui::routes` installs it.
+    fn parts(uri: &str, headers: &[(&str, &str)], sessions: &Sessions) -> Parts {
+        let mut request = Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (mut parts, ()) = request.body(()).expect("a valid request").into_parts();
+        parts.extensions.insert(sessions.clone());
+        parts
+    }
+
+    async fn ctx(uri: &str, headers: &[(&str, &str)], sessions: &Sessions) -> Ctx {
+        Ctx::from_request_parts(&mut parts(uri, headers, sessions), &MemoryBackend::new())
+            .await
+            .expect("the session table is installed")
+    }
+
+    #[tokio::test]
+    async fn language_comes_from_the_query_then_the_cookie_then_accept_language() {
+        let sessions = Sessions::default();
+        let accept_en = ("accept-language", "en");
+        let chosen = ctx(
+            "/?lang=it",
+            &[accept_en, ("cookie", "mosaico_lang=en")],
+            &sessions,
+        )
+        .await;
+        assert_eq!((chosen.lang(), chosen.remember_lang), (Lang::It, true));
+        let remembered = ctx("/", &[accept_en, ("cookie", "mosaico_lang=it")], &sessions).await;
+        assert_eq!(
+            (remembered.lang(), remembered.remember_lang),
+            (Lang::It, false)
+        );
+        let asked = ctx("/", &[("accept-language", "it-IT, en;q=0.5")], &sessions).await;
+        assert_eq!(asked.lang(), Lang::It);
+        assert_eq!(asked.content_languages, "it, it-IT, en;q=0.5");
+        assert_eq!(ctx("/", &[], &sessions).await.lang(), Lang::En);
+    }
+
+    #[tokio::test]
+    async fn a_session_counts_only_while_the_backend_knows_its_token() {
+        let sessions = Sessions::default();
+        let known = format!("mosaico_session={}", sessions.create(PUBLISHER_TOKEN));
+        let signed_in = ctx("/", &[("cookie", &known)], &sessions).await;
+        assert_eq!(signed_in.role(), Some(Role::Publisher));
+        assert!(signed_in.csrf().is_some_and(|csrf| csrf.len() == 64));
+        let unknown = format!("mosaico_session={}", sessions.create("a revoked token"));
+        assert!(
+            ctx("/", &[("cookie", &unknown)], &sessions)
+                .await
+                .session
+                .is_none()
+        );
+        let forged = ctx("/", &[("cookie", "mosaico_session=forged")], &sessions).await;
+        assert!(forged.session.is_none());
+    }
+
+    #[tokio::test]
+    async fn signed_in_without_a_session_answers_see_other_to_the_sign_in_form() {
+        let sessions = Sessions::default();
+        let backend = MemoryBackend::new();
+        let refused =
+            SignedIn::from_request_parts(&mut parts("/publish", &[], &sessions), &backend)
+                .await
+                .expect_err("no session cookie");
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+        assert_eq!(refused.headers()[LOCATION], "/signin");
+        let cookie = format!("mosaico_session={}", sessions.create(PUBLISHER_TOKEN));
+        let mut with_session = parts("/publish", &[], &sessions);
+        with_session
+            .headers
+            .insert(COOKIE, cookie.parse().expect("a header value"));
+        let signed_in = SignedIn::from_request_parts(&mut with_session, &backend)
+            .await
+            .expect("a live session");
+        assert_eq!(signed_in.session.role, Role::Publisher);
+        assert_eq!(signed_in.ctx.csrf(), Some(signed_in.session.csrf.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_router_without_the_session_table_is_refused_not_served_as_signed_out() {
+        let (mut parts, ()) = Request::get("/")
+            .body(())
+            .expect("a valid request")
+            .into_parts();
+        let refused = Ctx::from_request_parts(&mut parts, &MemoryBackend::new()).await;
+        assert!(refused.is_err());
+    }
+}

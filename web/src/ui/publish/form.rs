@@ -483,3 +483,44 @@ impl RecordForm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn posted_rows_beyond_the_language_limit_and_unknown_fields_are_dropped() {
+        let beyond = format!("title-{}", Limits::MAX_LANGUAGES);
+        let form = RecordForm::from_pairs(&pairs(&[
+            ("kind", "case_study"),
+            ("title-1", "B"),
+            ("title-0", "A"),
+            (&beyond, "too many"),
+            ("themes", "iot"),
+            ("themes", "data"),
+            ("no-such-field", "x"),
+        ]));
+        let titles: Vec<&str> = form.rows.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["A", "B"]);
+        assert_eq!(form.themes, ["iot", "data"]);
+    }
+
+    #[test]
+    fn a_year_that_is_no_number_is_a_field_error_tied_to_its_control() {
+        let form =
+            RecordForm::from_pairs(&pairs(&[("kind", "case_study"), ("start_year", "soon")]));
+        let (_, errors) = form.to_value();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "case_study.start_year");
+        assert_eq!(
+            form.control_for(&errors[0].field).as_deref(),
+            Some("start_year")
+        );
+    }
+}

@@ -8,7 +8,7 @@
 //!
 //! Module map, from the bottom up: `html`, `i18n`, `format` (dates, numbers, URLs) and
 //! `session` (the session table, CSRF tokens, cookies) know nothing of requests; `context` turns
-//! a request into the [`context::Ctx`] and [`context::SignedIn`] extractors every handler takes;
+//! a request into the `Ctx` and `SignedIn` extractors every handler takes;
 //! `layout` (page shell and shared fragments) and `posted` (reading a posted form, the CSRF
 //! check) build on it; the pages are `browse` (home, search), `record` (record, history),
 //! `members`, `signin` (sign-in and out) and `publish` (form, new version, retraction). Each

@@ -2,7 +2,7 @@
 //! the rules themselves live in `query`, `body`, `headers` and `views`. The `utoipa::path`
 //! attributes are the OpenAPI description of each route, kept next to the code they describe.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -12,14 +12,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use mosaico_protocol::{Kind, LogicalKey, PublicKey, RecordId};
-use utoipa::OpenApi as _;
 
 use crate::backend::{Backend, Published, Role};
 use crate::body::{MAX_BODY_BYTES, PublishBody, body_format, parse_publish_body};
 use crate::error::ApiError;
 use crate::headers::{bearer_token, etag_for, not_modified};
 use crate::limits::WriteLimiter;
-use crate::openapi::ApiDoc;
 use crate::query::{QueryError, encode_cursor, parse_record_query};
 use crate::views::{
     MembersView, PeerView, PublishedView, RecordList, RecordView, StatusView, VersionsView,
@@ -40,7 +38,7 @@ type KeyPath = Result<Path<(String, String, String)>, PathRejection>;
     get,
     path = "/api/v1/records",
     tag = "records",
-    params(crate::openapi::ListParams),
+    params(crate::inputs::ListParams),
     responses(
         (status = 200, description = "One page of matching records, with the total and facet counts", body = RecordList),
         (status = 400, description = "A parameter is not valid (the problem names it), or the cursor is forged or stale", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -203,9 +201,9 @@ pub(crate) async fn versions<B: Backend>(
         description = "A draft (kind, slug and content fields; the node adds format, author, version and created_at and signs it) \
                        or a signed envelope (exactly `record` and `signatures`). At most 256 KiB.",
         content(
-            (crate::openapi::PublishRequest = "application/json"),
-            (crate::openapi::PublishRequest = "application/yaml"),
-            (crate::openapi::PublishRequest = "text/yaml"),
+            (crate::inputs::PublishRequest = "application/json"),
+            (crate::inputs::PublishRequest = "application/yaml"),
+            (crate::inputs::PublishRequest = "text/yaml"),
         )
     ),
     responses(
@@ -374,26 +372,6 @@ pub(crate) async fn metrics<B: Backend>(State(backend): State<B>) -> Response {
     (
         [(CONTENT_TYPE, HeaderValue::from_static(PROMETHEUS_TEXT))],
         backend.metrics(),
-    )
-        .into_response()
-}
-
-/// This API's OpenAPI 3.1 document.
-#[utoipa::path(
-    get,
-    path = "/api/v1/openapi.json",
-    tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
-)]
-pub(crate) async fn openapi() -> Response {
-    // Built once: the document is a function of the code alone.
-    static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
-        // A tree of strings, numbers and maps with string keys always serializes.
-        Bytes::from(serde_json::to_vec(&ApiDoc::openapi()).unwrap_or_default())
-    });
-    (
-        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        DOCUMENT.clone(),
     )
         .into_response()
 }

@@ -252,7 +252,7 @@ pub struct CatalogInfo {
 
 /// One record with the creation time of its first version (`dct:issued`).
 #[derive(Debug)]
-pub struct Entry<'a> {
+pub struct CatalogEntry<'a> {
     /// The head.
     pub record: &'a Record<Verified>,
     /// When version 1 was created, when known.
@@ -260,7 +260,7 @@ pub struct Entry<'a> {
 }
 
 /// Builds the catalogue graph.
-pub fn catalog(info: &CatalogInfo, entries: &[Entry<'_>]) -> Graph {
+pub fn catalog(info: &CatalogInfo, entries: &[CatalogEntry<'_>]) -> Graph {
     let mut g = Graph::default();
     let catalog = Subject::Iri(format!("{}/export/catalog", info.base));
     g.typed(&catalog, &format!("{DCAT}Catalog"));
@@ -355,7 +355,7 @@ fn data_theme(theme: &str) -> Option<(&'static str, &'static str)> {
 fn dataset(
     g: &mut Graph,
     info: &CatalogInfo,
-    entry: &Entry<'_>,
+    entry: &CatalogEntry<'_>,
     n: usize,
     concepts: &mut BTreeSet<(&'static str, &'static str)>,
     locations: &mut BTreeSet<String>,

@@ -15,7 +15,7 @@ use axum::routing::get;
 use mosaico_protocol::{Record, Verified};
 
 use crate::backend::Backend;
-use crate::dcat::{self, CatalogInfo, Entry};
+use crate::dcat::{self, CatalogEntry, CatalogInfo};
 use crate::error::ApiError;
 use crate::query::{MAX_LIMIT, QueryError, RecordQuery, Sort, encode_cursor, parse_record_query};
 use crate::views::RecordSummary;
@@ -113,9 +113,9 @@ async fn catalog_graph<B: Backend>(
     tokio::task::spawn_blocking(move || {
         let summaries = all_summaries(&backend, &query)?;
         let records = full_records(&backend, &summaries)?;
-        let entries: Vec<Entry<'_>> = records
+        let entries: Vec<CatalogEntry<'_>> = records
             .iter()
-            .map(|(record, issued)| Entry {
+            .map(|(record, issued)| CatalogEntry {
                 record,
                 issued: *issued,
             })

@@ -44,7 +44,7 @@ pub struct ReloadNotice {
     get,
     path = "/api/v1/events",
     tag = "records",
-    params(crate::openapi::EventParams),
+    params(crate::inputs::EventParams),
     responses(
         (status = 200, description = "A stream of server-sent events (`event: record|retracted|membership|reload`); the data of the first three is a RecordSummary, of `reload` a ReloadNotice",
             body = String, content_type = "text/event-stream"),

@@ -69,11 +69,13 @@ pub fn genesis() -> Record<Verified> {
 /// An in-memory node. Clones share one state.
 #[derive(Debug, Clone)]
 pub struct MemoryBackend {
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<MemoryState>>,
 }
 
+/// What one in-memory node holds; named apart from axum's `State` extractor, which the
+/// handlers this backend serves use everywhere.
 #[derive(Debug)]
-struct State {
+struct MemoryState {
     secret: SecretKey,
     federation: Federation,
     records: BTreeMap<RecordId, Record<Verified>>,
@@ -109,7 +111,7 @@ impl MemoryBackend {
             (ADMIN_TOKEN.to_owned(), Role::Admin),
         ]);
         MemoryBackend {
-            state: Arc::new(Mutex::new(State {
+            state: Arc::new(Mutex::new(MemoryState {
                 secret: emilia(),
                 federation,
                 records,
@@ -122,7 +124,7 @@ impl MemoryBackend {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, MemoryState> {
         // A panic in another test thread must not hide this test's result behind a poison error.
         self.state
             .lock()
@@ -159,7 +161,7 @@ impl MemoryBackend {
         self.lock().accept(record)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, BackendError> {
+    fn read<T>(&self, f: impl FnOnce(&MemoryState) -> T) -> Result<T, BackendError> {
         let state = self.lock();
         match &state.failure {
             Some(failure) => Err(failure.clone()),
@@ -168,7 +170,7 @@ impl MemoryBackend {
     }
 }
 
-impl State {
+impl MemoryState {
     fn versions(&self, key: &LogicalKey) -> Vec<Record<Verified>> {
         let mut versions: Vec<_> = self
             .records

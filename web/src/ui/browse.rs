@@ -2,16 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::Ctx;
+use super::context::Ctx;
 use super::format::{number, url_with};
 use super::html::Html;
 use super::i18n::Tr;
-use super::layout::{Section, backend_error_page, page, page_with_status, record_card};
-use super::session::Sessions;
+use super::layout::{NavSection, backend_error_page, page, page_with_status, record_card};
 use crate::backend::{Backend, BackendError};
 use crate::query::{RecordQuery, encode_cursor, parse_record_query};
 use crate::views::RecordPage;
@@ -70,13 +69,7 @@ fn sorted_counts(counts: &BTreeMap<String, u64>) -> Vec<(&String, u64)> {
 }
 
 /// The home page.
-pub(crate) async fn home<B: Backend>(
-    State(backend): State<B>,
-    Extension(sessions): Extension<Sessions>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
+pub(crate) async fn home<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Response {
     let tr = &ctx.tr;
     let query = match parse_record_query(
         &[("limit".to_owned(), "10".to_owned())],
@@ -180,7 +173,7 @@ pub(crate) async fn home<B: Backend>(
     h.raw("</ul><p>")
         .link("/members", tr.t("home.members_link"))
         .raw("</p></section>");
-    page(&ctx, Section::Home, tr.t("home.title"), h)
+    page(&ctx, NavSection::Home, tr.t("home.title"), h)
 }
 
 /// A polite live region that the script fills when new records arrive (empty without it).
@@ -199,13 +192,7 @@ fn live_region(h: &mut Html, tr: &Tr) {
 }
 
 /// The search page.
-pub(crate) async fn search<B: Backend>(
-    State(backend): State<B>,
-    Extension(sessions): Extension<Sessions>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
+pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Response {
     let tr = &ctx.tr;
     // `lang` chooses the interface; the content language follows it through `content_languages`.
     let pairs: Vec<(String, String)> = ctx
@@ -243,7 +230,7 @@ pub(crate) async fn search<B: Backend>(
             return page_with_status(
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                Section::Search,
+                NavSection::Search,
                 tr.t("search.title"),
                 h,
             );
@@ -414,7 +401,7 @@ pub(crate) async fn search<B: Backend>(
         tr.t("search.csv"),
     );
     h.raw("</p></section></div>");
-    page(&ctx, Section::Search, tr.t("search.title"), h)
+    page(&ctx, NavSection::Search, tr.t("search.title"), h)
 }
 
 fn facet_heading(tr: &Tr, param: &str) -> &'static str {

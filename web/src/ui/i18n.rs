@@ -137,7 +137,14 @@ mod tests {
             include_str!("browse.rs"),
             include_str!("record.rs"),
             include_str!("members.rs"),
-            include_str!("publish.rs"),
+            include_str!("context.rs"),
+            include_str!("posted.rs"),
+            include_str!("signin.rs"),
+            include_str!("publish/controls.rs"),
+            include_str!("publish/form.rs"),
+            include_str!("publish/handlers.rs"),
+            include_str!("publish/render.rs"),
+            include_str!("publish/retract.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

@@ -5,7 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::Ctx;
+use super::context::Ctx;
 use super::format::{date, iso_date_time, url_with};
 use super::html::Html;
 use super::i18n::{Lang, Tr};
@@ -14,7 +14,7 @@ use crate::views::RecordSummary;
 
 /// Which navigation entry the page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Section {
+pub(crate) enum NavSection {
     Home,
     Search,
     Members,
@@ -23,7 +23,7 @@ pub(crate) enum Section {
 }
 
 /// A finished page with status 200.
-pub(crate) fn page(ctx: &Ctx, section: Section, title: &str, body: Html) -> Response {
+pub(crate) fn page(ctx: &Ctx, section: NavSection, title: &str, body: Html) -> Response {
     page_with_status(ctx, StatusCode::OK, section, title, body)
 }
 
@@ -31,7 +31,7 @@ pub(crate) fn page(ctx: &Ctx, section: Section, title: &str, body: Html) -> Resp
 pub(crate) fn page_with_status(
     ctx: &Ctx,
     status: StatusCode,
-    section: Section,
+    section: NavSection,
     title: &str,
     body: Html,
 ) -> Response {
@@ -60,10 +60,10 @@ pub(crate) fn page_with_status(
     h.open("nav", &[("aria-label", tr.t("nav.label"))])
         .raw("<ul>");
     let entries = [
-        (Section::Home, "/", tr.t("nav.home")),
-        (Section::Search, "/search", tr.t("nav.search")),
-        (Section::Members, "/members", tr.t("nav.members")),
-        (Section::Publish, "/publish", tr.t("nav.publish")),
+        (NavSection::Home, "/", tr.t("nav.home")),
+        (NavSection::Search, "/search", tr.t("nav.search")),
+        (NavSection::Members, "/members", tr.t("nav.members")),
+        (NavSection::Publish, "/publish", tr.t("nav.publish")),
     ];
     for (entry, href, label) in entries {
         h.raw("<li>");
@@ -158,16 +158,16 @@ pub(crate) fn error_page(ctx: &Ctx, status: StatusCode, heading: &str, message: 
     body.raw("<p>")
         .link("/", ctx.tr.t("error.home"))
         .raw("</p>");
-    page_with_status(ctx, status, Section::None, heading, body)
+    page_with_status(ctx, status, NavSection::None, heading, body)
 }
 
 /// The page for a failed read from the backend.
-pub(crate) fn backend_error_page(ctx: &Ctx, error: &crate::BackendError) -> Response {
+pub(crate) fn backend_error_page(ctx: &Ctx, error: &crate::backend::BackendError) -> Response {
     tracing::warn!(%error, "UI page could not read from the backend");
     let status = match error {
-        crate::BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        crate::BackendError::BadCursor(_) => StatusCode::BAD_REQUEST,
-        crate::BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        crate::backend::BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        crate::backend::BackendError::BadCursor(_) => StatusCode::BAD_REQUEST,
+        crate::backend::BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error_page(
         ctx,

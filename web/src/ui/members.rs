@@ -1,24 +1,16 @@
 //! The members page: the federation's regions, endorsed partners and their nodes' state.
 
-use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::State;
 use axum::response::Response;
 
-use super::Ctx;
+use super::context::Ctx;
 use super::format::{date, date_time, iso_date_time};
 use super::html::Html;
-use super::layout::{Section, page};
-use super::session::Sessions;
+use super::layout::{NavSection, page};
 use crate::backend::Backend;
 
 /// The members page.
-pub(crate) async fn members_page<B: Backend>(
-    State(backend): State<B>,
-    Extension(sessions): Extension<Sessions>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
+pub(crate) async fn members_page<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Response {
     let tr = &ctx.tr;
     let members = backend.members();
     let status = backend.status();
@@ -170,5 +162,5 @@ pub(crate) async fn members_page<B: Backend>(
         h.raw("</ul>");
     }
     h.raw("</section>");
-    page(&ctx, Section::Members, heading, h)
+    page(&ctx, NavSection::Members, heading, h)
 }

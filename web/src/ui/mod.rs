@@ -6,32 +6,38 @@
 //! comes from the message catalogues in `i18n/`, in Italian or English (chosen by `?lang=`, then
 //! a cookie, then `Accept-Language`).
 //!
-//! Module map: `layout` (page shell and shared fragments), `browse` (home, search), `record`
-//! (record, history), `members`, `publish` (sign-in, form, new version, retraction), `session`
-//! (sessions, CSRF, cookies), `format` (dates, numbers, URLs), `i18n`, `html`.
+//! Module map, from the bottom up: `html`, `i18n`, `format` (dates, numbers, URLs) and
+//! `session` (the session table, CSRF tokens, cookies) know nothing of requests; `context` turns
+//! a request into the `Ctx` and `SignedIn` extractors every handler takes;
+//! `layout` (page shell and shared fragments) and `posted` (reading a posted form, the CSRF
+//! check) build on it; the pages are `browse` (home, search), `record` (record, history),
+//! `members`, `signin` (sign-in and out) and `publish` (form, new version, retraction). Each
+//! module names only modules before it in this list, so there is no ring among them.
 
 mod browse;
+mod context;
 mod format;
 mod html;
 mod i18n;
 mod layout;
 mod members;
+mod posted;
 mod publish;
 mod record;
 mod session;
+mod signin;
 
 use axum::Router;
 use axum::extract::Extension;
-use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::backend::{Backend, Role};
+use crate::backend::Backend;
 pub use i18n::Lang;
-use i18n::Tr;
-use session::{LANG_COOKIE, Session, Sessions, cookie, is_https};
+use session::Sessions;
 
 /// The UI's content security policy: scripts, styles and fetches from this node only, nothing
 /// inline, no framing, forms only to this node.
@@ -50,12 +56,12 @@ pub fn routes<B: Backend>() -> Router<B> {
         .route("/members", get(members::members_page::<B>))
         .route(
             "/signin",
-            get(publish::signin_form::<B>).post(publish::signin::<B>),
+            get(signin::signin_form).post(signin::signin::<B>),
         )
-        .route("/signout", post(publish::signout::<B>))
+        .route("/signout", post(signin::signout))
         .route(
             "/publish",
-            get(publish::new_form::<B>).post(publish::submit::<B>),
+            get(publish::new_form).post(publish::submit::<B>),
         )
         .route("/records/{id}/edit", get(publish::edit_form::<B>))
         .route(
@@ -96,112 +102,4 @@ fn static_asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// What every page needs to know about the request.
-#[derive(Debug, Clone)]
-pub(crate) struct Ctx {
-    /// The interface language's translator.
-    pub tr: Tr,
-    /// Set when `?lang=` chose the language, so the choice is remembered in a cookie.
-    pub remember_lang: bool,
-    /// Whether cookies must be `Secure`.
-    pub secure: bool,
-    /// The signed-in session (id, session, role), if any.
-    pub session: Option<(String, Session, Role)>,
-    /// The request's path.
-    pub path: String,
-    /// The request's query pairs.
-    pub pairs: Vec<(String, String)>,
-    /// `Accept-Language` with the interface language first, for content language choices.
-    pub content_languages: String,
-    /// The node's region name.
-    pub node_name: String,
-}
-
-impl Ctx {
-    /// Reads the request's language, session and location.
-    pub fn new<B: Backend>(
-        backend: &B,
-        headers: &HeaderMap,
-        uri: &Uri,
-        sessions: &Sessions,
-    ) -> Ctx {
-        // A malformed query string reads as empty: the page then shows the unfiltered view.
-        let pairs: Vec<(String, String)> = axum::extract::Query::try_from_uri(uri)
-            .map(|axum::extract::Query(pairs)| pairs)
-            .unwrap_or_default();
-        let from_query = pairs
-            .iter()
-            .find(|(name, _)| name == "lang")
-            .and_then(|(_, value)| Lang::from_tag(value));
-        let accept = headers
-            .get(ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let lang = from_query
-            .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_tag))
-            .or_else(|| {
-                crate::query::parse_accept_language(accept)
-                    .iter()
-                    .find_map(|tag| Lang::from_tag(tag))
-            })
-            .unwrap_or(Lang::En);
-        let session = cookie(headers, session::SESSION_COOKIE).and_then(|id| {
-            let session = sessions.get(id)?;
-            let role = backend.authorize(&session.token)?;
-            Some((id.to_owned(), session, role))
-        });
-        Ctx {
-            tr: Tr::new(lang),
-            remember_lang: from_query.is_some(),
-            secure: is_https(headers),
-            session,
-            path: uri.path().to_owned(),
-            pairs,
-            content_languages: if accept.is_empty() {
-                lang.tag().to_owned()
-            } else {
-                format!("{}, {accept}", lang.tag())
-            },
-            node_name: backend.status().node_name,
-        }
-    }
-
-    /// The interface language.
-    pub fn lang(&self) -> Lang {
-        self.tr.lang
-    }
-
-    /// The session's CSRF token, when signed in.
-    pub fn csrf(&self) -> Option<&str> {
-        self.session.as_ref().map(|(_, s, _)| s.csrf.as_str())
-    }
-
-    /// The signed-in role, if any.
-    pub fn role(&self) -> Option<Role> {
-        self.session.as_ref().map(|(_, _, role)| *role)
-    }
-
-    /// A query parameter's value.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A `303 See Other` to `location`, with extra `Set-Cookie` values.
-pub(crate) fn redirect(location: &str, cookies: &[String]) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    for cookie in cookies {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
 }

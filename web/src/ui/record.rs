@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -12,14 +12,13 @@ use mosaico_protocol::trust::Authority;
 use mosaico_protocol::{Body, LangMap, Record, RecordId, Verified};
 use serde_json::Value;
 
-use super::Ctx;
+use super::context::Ctx;
 use super::format::{date_time, iso_date_time, url_with};
 use super::html::Html;
 use super::i18n::{Lang, Tr};
 use super::layout::{
-    Section, backend_error_page, error_page, open_in, page, paragraphs, record_card,
+    NavSection, backend_error_page, error_page, open_in, page, paragraphs, record_card,
 };
-use super::session::Sessions;
 use crate::backend::Backend;
 use crate::query::parse_record_query;
 
@@ -107,12 +106,9 @@ fn record_languages(body: &Body) -> Vec<String> {
 /// The record page.
 pub(crate) async fn record_page<B: Backend>(
     State(backend): State<B>,
-    Extension(sessions): Extension<Sessions>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
+    ctx: Ctx,
 ) -> Response {
-    let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
     let tr = &ctx.tr;
     let record = match load(&backend, &ctx, &id) {
         Ok(record) => record,
@@ -387,7 +383,7 @@ pub(crate) async fn record_page<B: Backend>(
             h.raw("</ul></section>");
         }
     }
-    page(&ctx, Section::None, &heading, h)
+    page(&ctx, NavSection::None, &heading, h)
 }
 
 fn dt_dd(h: &mut Html, term: &str, value: &str) {
@@ -587,12 +583,9 @@ pub(crate) fn diff(older: &Value, newer: &Value) -> Vec<(String, Option<String>,
 /// The history page.
 pub(crate) async fn history_page<B: Backend>(
     State(backend): State<B>,
-    Extension(sessions): Extension<Sessions>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
+    ctx: Ctx,
 ) -> Response {
-    let ctx = Ctx::new(&backend, &headers, &uri, &sessions);
     let tr = &ctx.tr;
     let record = match load(&backend, &ctx, &id) {
         Ok(record) => record,
@@ -694,7 +687,7 @@ pub(crate) async fn history_page<B: Backend>(
         }
         h.raw("</section>");
     }
-    page(&ctx, Section::None, heading, h)
+    page(&ctx, NavSection::None, heading, h)
 }
 
 #[cfg(test)]

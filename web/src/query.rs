@@ -335,13 +335,15 @@ fn parse_term(name: &str, value: &str) -> Result<String, QueryError> {
 }
 
 fn parse_country(value: &str) -> Result<String, QueryError> {
-    if iso3166::is_country_code(value) {
+    // `EU` too: records that concern the whole Union say so with it (docs/protocol.md), and staff
+    // must be able to ask for them.
+    if iso3166::is_record_country(value) {
         Ok(value.to_owned())
     } else {
         Err(QueryError::new(
             "country",
             format!(
-                "\"{}\" is not an ISO 3166-1 alpha-2 code in capitals, such as IT or ES",
+                "\"{}\" is not an ISO 3166-1 alpha-2 code in capitals, such as IT or ES, or EU",
                 truncate(value)
             ),
         ))
@@ -460,6 +462,16 @@ mod tests {
         );
         assert_eq!(parse(&[("q", "chatbot")]).expect("q").sort, Sort::Relevance);
         assert_eq!(parse(&[("q", "  ")]).expect("blank q").q, None);
+    }
+
+    #[test]
+    fn the_european_union_is_a_country_filter_and_other_codes_are_still_refused() {
+        let query = parse(&[("country", "EU")]).expect("EU");
+        assert_eq!(query.country.as_deref(), Some("EU"));
+        for bad in ["XX", "eu", "Europe", "EUR"] {
+            let err = parse(&[("country", bad)]).expect_err(bad);
+            assert!(err.to_string().contains("country"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! travels from a publish form in one region to a search result in another.
 
 pub mod backend;
+pub mod catch_up;
 pub mod client;
+pub mod clock;
 pub mod datadir;
 pub mod export;
 pub mod federation_file;
@@ -17,5 +19,4 @@ pub mod node;
 pub mod run;
 pub mod search;
 pub mod store;
-pub mod sync;
 pub mod tokens;

@@ -15,9 +15,10 @@ use mosaico_web::views::{
 use mosaico_web::{Backend, Cursor, LiveEvent, RecordQuery};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::catch_up::CatchUpStatus;
 use crate::datadir::token_hash;
 use crate::ingest::IngestError;
-use crate::node::{Node, NodeEvent, PublishFailure};
+use crate::node::{LocalPublishError, Node, NodeEvent};
 use crate::search::{SearchError, SearchIndex};
 use crate::store::{RecordStore, StoreError};
 
@@ -26,6 +27,7 @@ use crate::store::{RecordStore, StoreError};
 pub struct NodeBackend<S: RecordStore> {
     node: Node<S>,
     search: Arc<SearchIndex>,
+    catch_up: CatchUpStatus,
 }
 
 impl<S: RecordStore> Clone for NodeBackend<S> {
@@ -33,14 +35,20 @@ impl<S: RecordStore> Clone for NodeBackend<S> {
         NodeBackend {
             node: self.node.clone(),
             search: Arc::clone(&self.search),
+            catch_up: self.catch_up.clone(),
         }
     }
 }
 
 impl<S: RecordStore> NodeBackend<S> {
-    /// The backend of `node`, searching `search` (kept in step by `search::indexer`).
-    pub fn new(node: Node<S>, search: Arc<SearchIndex>) -> Self {
-        NodeBackend { node, search }
+    /// The backend of `node`, searching `search` (kept in step by `search::indexer`) and
+    /// showing the per-peer state the catch-up task publishes in `catch_up`.
+    pub fn new(node: Node<S>, search: Arc<SearchIndex>, catch_up: CatchUpStatus) -> Self {
+        NodeBackend {
+            node,
+            search,
+            catch_up,
+        }
     }
 
     fn load(&self, id: &RecordId) -> Result<Option<Record<Verified>>, BackendError> {
@@ -52,22 +60,24 @@ fn internal(error: StoreError) -> BackendError {
     BackendError::Internal(error.to_string())
 }
 
-fn publish_error(failure: PublishFailure) -> PublishError {
+fn publish_error(failure: LocalPublishError) -> PublishError {
     match failure {
-        PublishFailure::Draft(e) => PublishError::Draft(e),
-        PublishFailure::Refused(IngestError::Record(e)) => PublishError::Invalid(e),
-        PublishFailure::Refused(IngestError::Trust(e)) => PublishError::NotAllowed(e.to_string()),
-        PublishFailure::Refused(IngestError::Store(e)) | PublishFailure::Store(e) => {
-            PublishError::Unavailable(format!("the record could not be stored: {e}"))
-        }
-        PublishFailure::Refused(e @ IngestError::IdMismatch { .. }) => {
-            PublishError::Internal(e.to_string())
-        }
-        PublishFailure::NothingToRetract(_) => PublishError::NotFound,
-        e @ (PublishFailure::AlreadyStored(_) | PublishFailure::Stale { .. }) => {
+        LocalPublishError::Draft(e) => PublishError::Draft(e),
+        LocalPublishError::Refused(IngestError::Record(e)) => PublishError::Invalid(e),
+        LocalPublishError::Refused(IngestError::Trust(e)) => {
             PublishError::NotAllowed(e.to_string())
         }
-        PublishFailure::ShuttingDown => {
+        LocalPublishError::Refused(IngestError::Store(e)) | LocalPublishError::Store(e) => {
+            PublishError::Unavailable(format!("the record could not be stored: {e}"))
+        }
+        LocalPublishError::Refused(e @ IngestError::IdMismatch { .. }) => {
+            PublishError::Internal(e.to_string())
+        }
+        LocalPublishError::NothingToRetract(_) => PublishError::NotFound,
+        e @ (LocalPublishError::AlreadyStored(_) | LocalPublishError::Stale { .. }) => {
+            PublishError::NotAllowed(e.to_string())
+        }
+        LocalPublishError::ShuttingDown => {
             PublishError::Unavailable("the node is shutting down".into())
         }
     }
@@ -167,8 +177,8 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
             uptime_secs: self.node.uptime().as_secs(),
             ready: self.node.is_ready(),
             sync: self
-                .node
-                .sync_status()
+                .catch_up
+                .snapshot()
                 .into_iter()
                 .map(|s| PeerSyncView {
                     peer_id: s.peer.to_string(),

@@ -7,7 +7,9 @@
 //! result in another.
 
 pub mod backend;
+pub mod catch_up;
 pub mod client;
+pub mod clock;
 pub mod datadir;
 pub mod export;
 pub mod federation_file;
@@ -20,5 +22,4 @@ pub mod outgoing_ports;
 pub mod run;
 pub mod search;
 pub mod store;
-pub mod sync;
 pub mod tokens;

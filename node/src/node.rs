@@ -1,32 +1,29 @@
 //! The node's application logic: publishing, receiving and reading records.
 //!
-//! [`Node`] is a cheap cloneable handle shared by the HTTP backend and the network event loop.
-//! Reads go straight to the store; writes go through [`Ingest`], the one door into the store, and
-//! then to the network handle for gossip.
+//! [`RecordIntake`] is the receiving door: every record that arrives (by gossip, by catch-up, or
+//! published here) goes through [`Ingest`], the one door into the store, and is then counted in
+//! the metrics and announced to live views. [`Node`] is the region's own voice on top of it: it
+//! signs and publishes the region's records and gossips them. Both are cheap cloneable handles.
+//!
+//! Catch-up (`crate::catch_up`) uses the intake, not the node: it receives records but never
+//! publishes them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use mosaico_protocol::draft::{Draft, DraftError};
 use mosaico_protocol::trust::{Authority, Federation};
-use mosaico_protocol::{
-    Kind, LogicalKey, Millis, Record, RecordId, SecretKey, Unverified, Verified,
-};
+use mosaico_protocol::{Kind, LogicalKey, Record, RecordId, SecretKey, Unverified, Verified};
 use tokio::sync::broadcast;
 
+/// Re-exported from [`crate::clock`], the clock's one owner, for the callers (the command line,
+/// the importer, the end-to-end tests) that name it here.
+pub use crate::clock::now_millis;
 use crate::ingest::{Ingest, IngestError, Origin, Outcome};
 use crate::metrics::NodeMetrics;
 use crate::network::{NetworkHandle, PublishOutcome};
 use crate::store::{RecordStore, StoreError};
-
-/// The wall clock in milliseconds. The only place the node reads the time for records.
-pub fn now_millis() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
 
 /// Something that happened to the node's records, for live views.
 #[derive(Debug, Clone)]
@@ -40,9 +37,10 @@ pub enum NodeEvent {
     },
 }
 
-/// Why a publish failed.
+/// Why publishing one of this region's records failed. (The HTTP layer's `PublishError` is
+/// what a client sees; `crate::backend` maps this onto it.)
 #[derive(Debug, thiserror::Error)]
-pub enum PublishFailure {
+pub enum LocalPublishError {
     /// The draft is not usable.
     #[error(transparent)]
     Draft(#[from] DraftError),
@@ -71,9 +69,11 @@ pub enum PublishFailure {
     ShuttingDown,
 }
 
-/// A successful publish.
+/// What a successful publish of one of this region's records did. It is more than the HTTP
+/// layer's `Published` summary, which `crate::backend` makes from it: it also keeps what only the
+/// node knows, by what right the record was admitted and what gossip did with it.
 #[derive(Debug, Clone)]
-pub struct Published {
+pub struct PublishReceipt {
     /// The stored record.
     pub record: Record<Verified>,
     /// By what right its author published it.
@@ -82,140 +82,53 @@ pub struct Published {
     pub gossip: Option<PublishOutcome>,
 }
 
-/// The node: identity, store, trust state and network.
+/// The receiving door: runs records through ingest on a blocking thread, counts the outcome in
+/// the metrics, logs it and announces stored records to live views. Gossip, catch-up and local
+/// publishing all come in here, so what one path refuses no other path lets in.
 #[derive(Debug)]
-pub struct Node<S: RecordStore> {
-    inner: Arc<Inner<S>>,
+pub struct RecordIntake<S: RecordStore> {
+    inner: Arc<IntakeInner<S>>,
 }
 
-impl<S: RecordStore> Clone for Node<S> {
+impl<S: RecordStore> Clone for RecordIntake<S> {
     fn clone(&self) -> Self {
-        Node {
+        RecordIntake {
             inner: Arc::clone(&self.inner),
         }
     }
 }
 
 #[derive(Debug)]
-struct Inner<S: RecordStore> {
-    name: String,
-    secret: SecretKey,
+struct IntakeInner<S: RecordStore> {
     ingest: Ingest<S>,
-    network: NetworkHandle,
     metrics: NodeMetrics,
     events: broadcast::Sender<NodeEvent>,
-    started: Instant,
-    ready: AtomicBool,
-    /// Local publishes are serialised so two concurrent edits cannot both take version n+1.
-    publishing: tokio::sync::Mutex<()>,
-    sync_status: std::sync::Mutex<crate::sync::SyncStatus>,
-    /// How many catch-up rounds are fetching a large number of records right now.
-    bulk_catch_ups: tokio::sync::watch::Sender<usize>,
 }
 
-/// Held by a catch-up round while it fetches many records; see [`Node::bulk_catch_up`].
-#[derive(Debug)]
-pub struct BulkCatchUp {
-    rounds: tokio::sync::watch::Sender<usize>,
-}
-
-impl Drop for BulkCatchUp {
-    fn drop(&mut self) {
-        self.rounds.send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-impl<S: RecordStore> Node<S> {
-    /// Assembles a node from its parts.
-    pub fn new(
-        name: String,
-        secret: SecretKey,
-        ingest: Ingest<S>,
-        network: NetworkHandle,
-        metrics: NodeMetrics,
-    ) -> Self {
+impl<S: RecordStore> RecordIntake<S> {
+    /// The door in front of `ingest`, counting into `metrics`.
+    pub fn new(ingest: Ingest<S>, metrics: NodeMetrics) -> Self {
         let (events, _) = broadcast::channel(1024);
-        Node {
-            inner: Arc::new(Inner {
-                name,
-                secret,
+        RecordIntake {
+            inner: Arc::new(IntakeInner {
                 ingest,
-                network,
                 metrics,
                 events,
-                started: Instant::now(),
-                ready: AtomicBool::new(false),
-                publishing: tokio::sync::Mutex::new(()),
-                sync_status: std::sync::Mutex::new(Vec::new()),
-                bulk_catch_ups: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
 
-    /// The region's name.
-    pub fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// The region's publishing key.
-    pub fn public_key(&self) -> mosaico_protocol::PublicKey {
-        self.inner.secret.public_key()
-    }
-    /// The store.
+    /// The store behind the door, for reads.
     pub fn store(&self) -> &Arc<S> {
         self.inner.ingest.store()
     }
-    /// The network handle.
-    pub fn network(&self) -> &NetworkHandle {
-        &self.inner.network
-    }
-    /// The metrics.
+    /// The metrics the outcomes are counted in.
     pub fn metrics(&self) -> &NodeMetrics {
         &self.inner.metrics
     }
     /// A snapshot of the federation's trust state.
     pub fn federation(&self) -> Federation {
         self.inner.ingest.federation()
-    }
-    /// How long the node has run.
-    pub fn uptime(&self) -> std::time::Duration {
-        self.inner.started.elapsed()
-    }
-    /// Announces a large catch-up until the returned guard is dropped. Work derived from the
-    /// store (the search index) may then wait and catch up in bulk afterwards, leaving the cores
-    /// to verification and storage.
-    pub fn bulk_catch_up(&self) -> BulkCatchUp {
-        self.inner.bulk_catch_ups.send_modify(|n| *n += 1);
-        BulkCatchUp {
-            rounds: self.inner.bulk_catch_ups.clone(),
-        }
-    }
-    /// Follows the number of large catch-ups under way.
-    pub fn watch_bulk_catch_ups(&self) -> tokio::sync::watch::Receiver<usize> {
-        self.inner.bulk_catch_ups.subscribe()
-    }
-    /// Whether the node serves traffic (store open, network up).
-    pub fn is_ready(&self) -> bool {
-        self.inner.ready.load(Ordering::Relaxed)
-    }
-    /// Marks the node ready or not.
-    pub fn set_ready(&self, ready: bool) {
-        self.inner.ready.store(ready, Ordering::Relaxed);
-    }
-    /// Per-peer catch-up state, as last published by the replication task.
-    pub fn sync_status(&self) -> crate::sync::SyncStatus {
-        self.inner
-            .sync_status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-    /// Replaces the per-peer catch-up state.
-    pub fn set_sync_status(&self, status: crate::sync::SyncStatus) {
-        *self
-            .inner
-            .sync_status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = status;
     }
     /// Live record events.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
@@ -230,9 +143,10 @@ impl<S: RecordStore> Node<S> {
         claimed: Option<RecordId>,
         origin: Origin,
     ) -> Outcome {
-        let node = self.clone();
+        let intake = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            node.inner
+            intake
+                .inner
                 .ingest
                 .ingest_wire(&bytes, claimed, origin, now_millis())
         })
@@ -250,10 +164,13 @@ impl<S: RecordStore> Node<S> {
     /// Shared rather than owned: the caller keeps the bytes of records to try again later (a
     /// membership update waiting for its predecessor) without copying a whole batch.
     pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<Outcome> {
-        let node = self.clone();
+        let intake = self.clone();
         let count = wires.len();
         let outcomes = tokio::task::spawn_blocking(move || {
-            node.inner.ingest.ingest_batch(&wires, origin, now_millis())
+            intake
+                .inner
+                .ingest
+                .ingest_batch(&wires, origin, now_millis())
         })
         .await
         .unwrap_or_else(|_| {
@@ -269,6 +186,19 @@ impl<S: RecordStore> Node<S> {
             self.after_ingest(outcome, origin);
         }
         outcomes
+    }
+
+    /// Stores a record this node verified itself (a local publish), on a blocking thread.
+    /// `Err` means the blocking task was lost, which only happens while the runtime shuts down.
+    async fn receive_verified(&self, record: Record<Verified>) -> Result<Outcome, ShuttingDown> {
+        let intake = self.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            intake.inner.ingest.ingest_verified(record, Origin::Local)
+        })
+        .await
+        .map_err(|_| ShuttingDown)?;
+        self.after_ingest(&outcome, Origin::Local);
+        Ok(outcome)
     }
 
     fn after_ingest(&self, outcome: &Outcome, origin: Origin) {
@@ -301,9 +231,102 @@ impl<S: RecordStore> Node<S> {
             Outcome::NotNew { .. } => {}
         }
     }
+}
+
+/// The blocking task running a write was lost: the runtime is shutting down.
+#[derive(Debug)]
+struct ShuttingDown;
+
+/// The node: the region's identity and its publishing, over the receiving door and the network.
+#[derive(Debug)]
+pub struct Node<S: RecordStore> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S: RecordStore> Clone for Node<S> {
+    fn clone(&self) -> Self {
+        Node {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner<S: RecordStore> {
+    name: String,
+    secret: SecretKey,
+    intake: RecordIntake<S>,
+    network: NetworkHandle,
+    started: Instant,
+    ready: AtomicBool,
+    /// Local publishes are serialised so two concurrent edits cannot both take version n+1.
+    publishing: tokio::sync::Mutex<()>,
+}
+
+impl<S: RecordStore> Node<S> {
+    /// Assembles a node from its parts.
+    pub fn new(
+        name: String,
+        secret: SecretKey,
+        intake: RecordIntake<S>,
+        network: NetworkHandle,
+    ) -> Self {
+        Node {
+            inner: Arc::new(Inner {
+                name,
+                secret,
+                intake,
+                network,
+                started: Instant::now(),
+                ready: AtomicBool::new(false),
+                publishing: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The region's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+    /// The region's publishing key.
+    pub fn public_key(&self) -> mosaico_protocol::PublicKey {
+        self.inner.secret.public_key()
+    }
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        self.inner.intake.store()
+    }
+    /// The network handle.
+    pub fn network(&self) -> &NetworkHandle {
+        &self.inner.network
+    }
+    /// The metrics.
+    pub fn metrics(&self) -> &NodeMetrics {
+        self.inner.intake.metrics()
+    }
+    /// A snapshot of the federation's trust state.
+    pub fn federation(&self) -> Federation {
+        self.inner.intake.federation()
+    }
+    /// How long the node has run.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started.elapsed()
+    }
+    /// Whether the node serves traffic (store open, network up).
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Relaxed)
+    }
+    /// Marks the node ready or not.
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.store(ready, Ordering::Relaxed);
+    }
+    /// Live record events.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.intake.subscribe()
+    }
 
     /// Signs a draft as the next version of its logical record, stores it durably and gossips it.
-    pub async fn publish_draft(&self, draft: Draft) -> Result<Published, PublishFailure> {
+    pub async fn publish_draft(&self, draft: Draft) -> Result<PublishReceipt, LocalPublishError> {
         let _turn = self.inner.publishing.lock().await;
         let key = LogicalKey {
             author: self.public_key(),
@@ -315,16 +338,20 @@ impl<S: RecordStore> Node<S> {
         if draft.content().get("retracted") == Some(&serde_json::Value::Bool(true))
             && head.is_none()
         {
-            return Err(PublishFailure::NothingToRetract(key));
+            return Err(LocalPublishError::NothingToRetract(key));
         }
         let unsigned = draft.into_unsigned(self.public_key(), next, now_millis())?;
         let record = Record::sign(unsigned, &self.inner.secret)
-            .map_err(|e| PublishFailure::Refused(IngestError::Record(e)))?;
+            .map_err(|e| LocalPublishError::Refused(IngestError::Record(e)))?;
         self.store_and_gossip(record).await
     }
 
     /// Publishes the retraction of one of this region's records.
-    pub async fn retract(&self, kind: Kind, slug: &str) -> Result<Published, PublishFailure> {
+    pub async fn retract(
+        &self,
+        kind: Kind,
+        slug: &str,
+    ) -> Result<PublishReceipt, LocalPublishError> {
         self.publish_draft(Draft::retraction(kind, slug)).await
     }
 
@@ -333,15 +360,15 @@ impl<S: RecordStore> Node<S> {
     pub async fn publish_signed(
         &self,
         record: Record<Unverified>,
-    ) -> Result<Published, PublishFailure> {
+    ) -> Result<PublishReceipt, LocalPublishError> {
         let record = record
             .verify(now_millis())
-            .map_err(|e| PublishFailure::Refused(IngestError::Record(e)))?;
+            .map_err(|e| LocalPublishError::Refused(IngestError::Record(e)))?;
         let _turn = self.inner.publishing.lock().await;
         if let Some(head) = self.store().head(&record.logical_key())?
             && head.version > record.header().version
         {
-            return Err(PublishFailure::Stale {
+            return Err(LocalPublishError::Stale {
                 given: record.header().version,
                 head: head.version,
             });
@@ -352,24 +379,23 @@ impl<S: RecordStore> Node<S> {
     async fn store_and_gossip(
         &self,
         record: Record<Verified>,
-    ) -> Result<Published, PublishFailure> {
-        let node = self.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            node.inner.ingest.ingest_verified(record, Origin::Local)
-        })
-        .await
-        .map_err(|_| PublishFailure::ShuttingDown)?;
-        self.after_ingest(&outcome, Origin::Local);
+    ) -> Result<PublishReceipt, LocalPublishError> {
+        let outcome = self
+            .inner
+            .intake
+            .receive_verified(record)
+            .await
+            .map_err(|ShuttingDown| LocalPublishError::ShuttingDown)?;
         let (record, authority) = match outcome {
             Outcome::Stored {
                 record, authority, ..
             } => (record, authority),
-            Outcome::NotNew { id } => return Err(PublishFailure::AlreadyStored(id)),
+            Outcome::NotNew { id } => return Err(LocalPublishError::AlreadyStored(id)),
             Outcome::Deferred { reason, .. } => {
-                return Err(PublishFailure::Refused(IngestError::Trust(reason)));
+                return Err(LocalPublishError::Refused(IngestError::Trust(reason)));
             }
-            Outcome::Refused(IngestError::Store(e)) => return Err(PublishFailure::Store(e)),
-            Outcome::Refused(e) => return Err(PublishFailure::Refused(e)),
+            Outcome::Refused(IngestError::Store(e)) => return Err(LocalPublishError::Store(e)),
+            Outcome::Refused(e) => return Err(LocalPublishError::Refused(e)),
         };
         let gossip = match self
             .inner
@@ -383,7 +409,7 @@ impl<S: RecordStore> Node<S> {
                 None
             }
         };
-        Ok(Published {
+        Ok(PublishReceipt {
             record,
             authority,
             gossip,

@@ -17,14 +17,15 @@ use mosaico_protocol::replication::ReplicationConfig;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::backend::NodeBackend;
+use crate::catch_up::{self, BulkCatchUps, CatchUp, CatchUpEvent, CatchUpStatus};
+use crate::clock::now_millis;
 use crate::datadir::DataDir;
 use crate::federation_file;
 use crate::ingest::{Ingest, Origin, Verdict};
 use crate::metrics::MetricsBuilder;
-use crate::network::{self, NetworkConfig, NetworkEvent};
-use crate::node::{Node, now_millis};
+use crate::network::{self, GossipValidation, NetworkConfig, NetworkEvent, NetworkHandle};
+use crate::node::{Node, RecordIntake};
 use crate::store::{RecordStore, SledStore};
-use crate::sync::ReplicationEvent;
 
 /// Gossip messages validated at once; beyond this the network's event channel fills and gossip
 /// backs off, instead of the node queueing without bound.
@@ -73,13 +74,15 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
     let (network, events, network_task) =
         network::spawn(network_config, metrics.registry()).context("cannot start the network")?;
 
+    let intake = RecordIntake::new(ingest, metrics.freeze());
     let node = Node::new(
         config.name.clone(),
         data.publisher_key()?,
-        ingest,
+        intake.clone(),
         network.clone(),
-        metrics.freeze(),
     );
+    let catch_up_status = CatchUpStatus::default();
+    let bulk_catch_ups = BulkCatchUps::default();
     // Subscribed before the index is checked against the store, so no record stored from here
     // on escapes the index.
     let search_events = node.subscribe();
@@ -96,7 +99,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         Arc::clone(&store),
         search_events,
         store.len()?,
-        node.watch_bulk_catch_ups(),
+        bulk_catch_ups.watch(),
         indexing_stop,
     )?;
     let listener = tokio::net::TcpListener::bind(options.http)
@@ -108,7 +111,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
 
     let (stopping, stop_signal) = watch::channel(false);
     let router = mosaico_web::router_with(
-        NodeBackend::new(node.clone(), Arc::clone(&search)),
+        NodeBackend::new(node.clone(), Arc::clone(&search), catch_up_status.clone()),
         mosaico_web::RouterOptions {
             cors_origins: cors_origins(&options.cors_origins)?,
             write_rate: write_rate(&data.config()?),
@@ -126,13 +129,21 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         resync_interval_ms: options.sync_interval.as_millis() as u64,
         ..ReplicationConfig::default()
     };
-    let (replication, replication_task) =
-        crate::sync::spawn_replication(node.clone(), replication_config, stop_signal.clone());
+    let catch_up = CatchUp {
+        intake: intake.clone(),
+        network: network.clone(),
+        metrics: intake.metrics().clone(),
+        status: catch_up_status,
+        bulk: bulk_catch_ups,
+    };
+    let (catch_up_events, catch_up_task) =
+        catch_up::spawn(catch_up, replication_config, stop_signal.clone());
     let validations = Arc::new(Semaphore::new(MAX_INFLIGHT_VALIDATIONS));
-    let events_task = tokio::spawn(event_loop(
-        node.clone(),
+    let events_task = tokio::spawn(dispatch_network_events(
+        intake,
+        network.clone(),
         events,
-        replication,
+        catch_up_events,
         Arc::clone(&validations),
         stop_signal,
     ));
@@ -158,7 +169,7 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
     let _ = events_task.await;
-    let _ = replication_task.await;
+    let _ = catch_up_task.await;
     // Every validation holds a permit until its write is done: taking them all means none is left.
     let _drained = validations
         .acquire_many(MAX_INFLIGHT_VALIDATIONS as u32)
@@ -215,10 +226,13 @@ fn bind_federation(
     Ok(())
 }
 
-async fn event_loop<S: RecordStore>(
-    node: Node<S>,
+/// Hands each network event to its owner: gossip to the intake (and the verdict back to the
+/// network), catch-up requests to the store, connection news to the catch-up task.
+async fn dispatch_network_events<S: RecordStore>(
+    intake: RecordIntake<S>,
+    network: NetworkHandle,
     mut events: mpsc::Receiver<NetworkEvent>,
-    replication: mpsc::Sender<ReplicationEvent>,
+    catch_up: mpsc::Sender<CatchUpEvent>,
     validations: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -237,22 +251,21 @@ async fn event_loop<S: RecordStore>(
                 let Ok(permit) = Arc::clone(&validations).acquire_owned().await else {
                     break;
                 };
-                let node = node.clone();
+                let (intake, network) = (intake.clone(), network.clone());
                 tokio::spawn(async move {
-                    let outcome = node
+                    let outcome = intake
                         .receive(record, Some(RecordId(record_id)), Origin::Gossip)
                         .await;
-                    let verdict = match outcome.verdict() {
-                        Verdict::Accept => network::Verdict::Accept,
-                        Verdict::Ignore => network::Verdict::Ignore,
-                        Verdict::Reject => network::Verdict::Reject,
+                    let validation = match outcome.verdict() {
+                        Verdict::Accept => GossipValidation::Accept,
+                        Verdict::Ignore => GossipValidation::Ignore,
+                        Verdict::Reject => GossipValidation::Reject,
                     };
-                    if verdict == network::Verdict::Reject {
+                    if validation == GossipValidation::Reject {
                         tracing::warn!(peer = %propagation_source, reason = outcome.label(), "rejected gossip from peer");
                     }
-                    let _ = node
-                        .network()
-                        .report_validation(record_id, propagation_source, verdict)
+                    let _ = network
+                        .report_validation(record_id, propagation_source, validation)
                         .await;
                     drop(permit);
                 });
@@ -262,9 +275,9 @@ async fn event_loop<S: RecordStore>(
                 request,
                 reply,
             } => {
-                let node = node.clone();
+                let store = Arc::clone(intake.store());
                 tokio::spawn(async move {
-                    let response = crate::sync::answer(&node, &request);
+                    let response = catch_up::answer(&*store, &request);
                     if reply.send(response).is_err() {
                         tracing::debug!(%peer, "sync requester went away before the answer");
                     }
@@ -272,14 +285,14 @@ async fn event_loop<S: RecordStore>(
             }
             NetworkEvent::PeerConnected { peer, addr } => {
                 tracing::info!(%peer, %addr, "peer connected");
-                let _ = replication.send(ReplicationEvent::Connected(peer)).await;
+                let _ = catch_up.send(CatchUpEvent::Connected(peer)).await;
             }
             NetworkEvent::ResyncDue { peer } => {
-                let _ = replication.send(ReplicationEvent::RoundWanted(peer)).await;
+                let _ = catch_up.send(CatchUpEvent::RoundWanted(peer)).await;
             }
             NetworkEvent::PeerDisconnected { peer } => {
                 tracing::info!(%peer, "peer disconnected");
-                let _ = replication.send(ReplicationEvent::Disconnected(peer)).await;
+                let _ = catch_up.send(CatchUpEvent::Disconnected(peer)).await;
             }
             NetworkEvent::ListenAddr(addr) => {
                 tracing::info!(%addr, "listening for peers");

@@ -1,42 +1,9 @@
-//! Small pieces of pure bookkeeping used by the event loop: the reconnect backoff for
-//! configured peers and the per-peer token bucket for inbound sync requests.
+//! The per-peer token bucket that limits inbound catch-up requests: pure bookkeeping.
 //!
-//! Neither reads the clock: every method takes `now`, so the tests below run without sleeping.
+//! It does not read the clock: every method takes `now`, so the tests below run without
+//! sleeping. (The reconnect backoff for configured peers lives in `reconnect`.)
 
-use std::time::{Duration, Instant};
-
-/// Exponential backoff for reconnecting to a configured peer: the first retry waits
-/// `initial`, each further failure doubles the wait, up to `max`.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    /// Creates a backoff that starts at `initial` and never exceeds `max`.
-    pub fn new(initial: Duration, max: Duration) -> Self {
-        Self {
-            initial,
-            max: max.max(initial),
-            current: initial,
-        }
-    }
-
-    /// Returns how long to wait before the next attempt, and doubles the wait for the one
-    /// after.
-    pub fn next_delay(&mut self) -> Duration {
-        let delay = self.current;
-        self.current = self.current.saturating_mul(2).min(self.max);
-        delay
-    }
-
-    /// Starts again from the initial wait, after a connection has proven healthy.
-    pub fn reset(&mut self) {
-        self.current = self.initial;
-    }
-}
+use std::time::Instant;
 
 /// A token bucket: `burst` requests may arrive at once, then `per_second` requests per second.
 #[derive(Debug, Clone)]
@@ -74,16 +41,9 @@ impl TokenBucket {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Duration;
 
-    #[test]
-    fn backoff_doubles_up_to_the_maximum_and_resets() {
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
-        let delays: Vec<u64> = (0..7).map(|_| backoff.next_delay().as_secs()).collect();
-        assert_eq!(delays, vec![1, 2, 4, 8, 16, 30, 30]);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(), Duration::from_secs(1));
-    }
+    use super::*;
 
     #[test]
     fn token_bucket_allows_a_burst_then_the_rate() {

@@ -9,7 +9,7 @@
 //!
 //! * TCP with Noise and Yamux; identify, ping.
 //! * Gossipsub on the topic `mosaico/<federation_id>/records/1`, with strict validation: every
-//!   received message is held until the node reports a [`Verdict`] for it, and only accepted
+//!   received message is held until the node reports a [`GossipValidation`] for it, and only accepted
 //!   messages are forwarded.
 //! * Kademlia in server mode under `/mosaico/<federation_id>/kad/1.0.0`, so discovery never
 //!   mixes with the public IPFS DHT or with another federation.
@@ -48,10 +48,17 @@
 //!   of events and then drops new gossip (reported as Ignore, so catch-up fetches it later) and
 //!   new sync requests.
 
+mod addresses;
 mod behaviour;
+mod catch_up_requests;
 pub mod codec;
-mod event_loop;
+mod commands;
+mod configured_peers;
+mod discovery;
+mod gossip;
 mod limits;
+mod reconnect;
+mod swarm_task;
 #[cfg(test)]
 mod tests;
 
@@ -67,7 +74,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use self::event_loop::{Command, EventLoop};
+use self::{commands::Command, swarm_task::SwarmTask};
 
 /// Length of the record id that prefixes every gossip payload.
 pub const RECORD_ID_LEN: usize = 32;
@@ -253,9 +260,10 @@ pub enum NetworkEvent {
     ListenAddr(Multiaddr),
 }
 
-/// The node's judgement on a received gossip message.
+/// The node's judgement on a received gossip message, as gossipsub needs it: whether to
+/// forward the message and whether to blame its sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum GossipValidation {
     /// Valid and new: store it and forward it to the mesh.
     Accept,
     /// Malformed or invalid: do not forward, and lower the sender's gossip score.
@@ -474,7 +482,7 @@ impl NetworkHandle {
         &self,
         record_id: [u8; RECORD_ID_LEN],
         propagation_source: PeerId,
-        verdict: Verdict,
+        verdict: GossipValidation,
     ) -> Result<(), NetworkError> {
         self.send(Command::ReportValidation {
             record_id,
@@ -523,7 +531,7 @@ impl NetworkHandle {
 
     /// Disconnects `peer` and refuses its connections for `penalty_duration`, for example
     /// after it sent sync data that failed verification. Gossip misbehaviour is already
-    /// punished by [`Verdict::Reject`] through peer scoring.
+    /// punished by [`GossipValidation::Reject`] through peer scoring.
     pub async fn penalize(&self, peer: PeerId, reason: &str) -> Result<(), NetworkError> {
         self.send(Command::Penalize {
             peer,
@@ -555,8 +563,8 @@ pub fn spawn(
     let local_peer_id = config.keypair.public().to_peer_id();
     let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
     let (event_tx, event_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
-    let event_loop = EventLoop::new(config, registry, command_rx, event_tx)?;
-    let task = tokio::spawn(event_loop.run());
+    let swarm_task = SwarmTask::new(config, registry, command_rx, event_tx)?;
+    let task = tokio::spawn(swarm_task.run());
     let handle = NetworkHandle {
         commands: command_tx,
         local_peer_id,

@@ -8,7 +8,7 @@
 //!
 //! During a large catch-up (a node back after a weekend, a new member fetching the whole
 //! federation) indexing record by record would take the cores verification and storage need.
-//! While a catch-up round announces itself as bulk ([`crate::node::Node::bulk_catch_up`]), the
+//! While a catch-up round announces itself as bulk ([`crate::catch_up::BulkCatchUps`]), the
 //! indexer only notes which heads changed and indexes them together when the round ends (or
 //! every [`LONGEST_DEFERRAL`] during a very long one) with the bulk writer, reading the records
 //! back from the store. Search shows fetched records a little later; none is left out.

@@ -3,10 +3,16 @@
 //! Gossip only reaches nodes that are online; catch-up is what makes the network whole again
 //! after a node was away. One task owns the [`Scheduler`] (when to run a round with which peer);
 //! each round drives a [`Session`] (what to ask, what the answers mean) by sending its requests
-//! over the network and running fetched records through the same ingest path as gossip, so a peer
-//! cannot slip in through sync what gossip would refuse.
+//! over the network and running fetched records through the same [`RecordIntake`] as gossip, so
+//! a peer cannot slip in through catch-up what gossip would refuse.
+//!
+//! The wire format of the requests and answers is the protocol's (`mosaico_protocol::sync`);
+//! this module only moves them. It takes the handles it needs ([`CatchUp`]) rather than the
+//! whole node, and it owns the two facts about catch-up that others read: the per-peer
+//! [`CatchUpStatus`] (the status endpoint) and the [`BulkCatchUps`] under way (the search
+//! indexer).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libp2p::PeerId;
@@ -17,21 +23,24 @@ use mosaico_protocol::replication::{
 use mosaico_protocol::sync::{MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncResponse};
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::now_millis;
 use crate::ingest::{Origin, Outcome, Verdict};
-use crate::node::{Node, now_millis};
+use crate::metrics::NodeMetrics;
+use crate::network::{NetworkError, NetworkHandle};
+use crate::node::RecordIntake;
 use crate::store::RecordStore;
 
 /// How often the scheduler looks for due rounds.
 const TICK: Duration = Duration::from_millis(250);
-/// Events queued for the replication task before senders wait.
+/// Events queued for the catch-up task before senders wait.
 const EVENT_CAPACITY: usize = 256;
 /// From this many missing records on, a round announces a bulk catch-up (see
-/// [`Node::bulk_catch_up`]): a full fetch batch, a couple of megabytes of records.
+/// [`BulkCatchUps`]): a full fetch batch, a couple of megabytes of records.
 const BULK_CATCH_UP_RECORDS: u64 = 1024;
 
-/// What the replication task hears about.
+/// What the catch-up task hears about.
 #[derive(Debug)]
-pub enum ReplicationEvent {
+pub enum CatchUpEvent {
     /// A member connected.
     Connected(PeerId),
     /// A member's last connection closed.
@@ -42,15 +51,103 @@ pub enum ReplicationEvent {
     Finished(PeerId, RoundResult, SessionReport, usize, usize),
 }
 
-/// Per-peer catch-up state, as the status endpoint shows it.
-pub type SyncStatus = Vec<PeerSyncState<PeerId>>;
+/// Per-peer catch-up state, as the status endpoint shows it. The catch-up task replaces it after
+/// every turn of its loop; readers take a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct CatchUpStatus {
+    peers: Arc<Mutex<Vec<PeerSyncState<PeerId>>>>,
+}
 
-/// Starts the replication task; returns its event sender and a view of per-peer state.
-pub fn spawn_replication<S: RecordStore>(
-    node: Node<S>,
+impl CatchUpStatus {
+    /// The state of every peer catch-up knows, as last published.
+    pub fn snapshot(&self) -> Vec<PeerSyncState<PeerId>> {
+        // A poisoned lock only means a writer panicked mid-assignment of a whole vector; the
+        // value is still one complete snapshot.
+        self.peers.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, peers: Vec<PeerSyncState<PeerId>>) {
+        *self.peers.lock().unwrap_or_else(|e| e.into_inner()) = peers;
+    }
+}
+
+/// How many catch-up rounds are fetching a large number of records right now. Work derived from
+/// the store (the search index) may wait while any is under way and catch up in bulk afterwards,
+/// leaving the cores to verification and storage.
+#[derive(Debug, Clone)]
+pub struct BulkCatchUps {
+    rounds: watch::Sender<usize>,
+}
+
+impl Default for BulkCatchUps {
+    fn default() -> Self {
+        BulkCatchUps {
+            rounds: watch::Sender::new(0),
+        }
+    }
+}
+
+impl BulkCatchUps {
+    /// Announces a large catch-up until the returned guard is dropped.
+    pub fn announce(&self) -> BulkCatchUp {
+        self.rounds.send_modify(|n| *n += 1);
+        BulkCatchUp {
+            rounds: self.rounds.clone(),
+        }
+    }
+
+    /// Follows the number of large catch-ups under way.
+    pub fn watch(&self) -> watch::Receiver<usize> {
+        self.rounds.subscribe()
+    }
+}
+
+/// Held by a catch-up round while it fetches many records; see [`BulkCatchUps::announce`].
+#[derive(Debug)]
+pub struct BulkCatchUp {
+    rounds: watch::Sender<usize>,
+}
+
+impl Drop for BulkCatchUp {
+    fn drop(&mut self) {
+        self.rounds.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// The handles catch-up works with: where fetched records go in, whom to ask, where to count,
+/// and the two facts it publishes.
+#[derive(Debug)]
+pub struct CatchUp<S: RecordStore> {
+    /// The receiving door fetched records go through (and the store answers come from).
+    pub intake: RecordIntake<S>,
+    /// Sends requests to peers and penalises peers that misbehave.
+    pub network: NetworkHandle,
+    /// Where finished rounds are counted.
+    pub metrics: NodeMetrics,
+    /// Per-peer state, for the status endpoint.
+    pub status: CatchUpStatus,
+    /// Large rounds under way, for the search indexer.
+    pub bulk: BulkCatchUps,
+}
+
+impl<S: RecordStore> Clone for CatchUp<S> {
+    fn clone(&self) -> Self {
+        CatchUp {
+            intake: self.intake.clone(),
+            network: self.network.clone(),
+            metrics: self.metrics.clone(),
+            status: self.status.clone(),
+            bulk: self.bulk.clone(),
+        }
+    }
+}
+
+/// Starts the catch-up task; returns its event sender and its join handle.
+pub fn spawn<S: RecordStore>(
+    catch_up: CatchUp<S>,
     config: ReplicationConfig,
     mut stop: watch::Receiver<bool>,
-) -> (mpsc::Sender<ReplicationEvent>, tokio::task::JoinHandle<()>) {
+) -> (mpsc::Sender<CatchUpEvent>, tokio::task::JoinHandle<()>) {
     let (events, mut inbox) = mpsc::channel(EVENT_CAPACITY);
     let self_events = events.clone();
     let task = tokio::spawn(async move {
@@ -64,30 +161,32 @@ pub fn spawn_replication<S: RecordStore>(
                 _ = tick.tick() => {}
                 event = inbox.recv() => match event {
                     None => break,
-                    Some(ReplicationEvent::Connected(peer)) => scheduler.connected(peer, now_millis()),
-                    Some(ReplicationEvent::Disconnected(peer)) => scheduler.disconnected(&peer),
-                    Some(ReplicationEvent::RoundWanted(peer)) => scheduler.request_round(&peer, now_millis()),
-                    Some(ReplicationEvent::Finished(peer, result, report, bytes_in, bytes_out)) => {
-                        node.metrics().record_sync(&result, &report, bytes_in, bytes_out);
+                    Some(CatchUpEvent::Connected(peer)) => scheduler.connected(peer, now_millis()),
+                    Some(CatchUpEvent::Disconnected(peer)) => scheduler.disconnected(&peer),
+                    Some(CatchUpEvent::RoundWanted(peer)) => scheduler.request_round(&peer, now_millis()),
+                    Some(CatchUpEvent::Finished(peer, result, report, bytes_in, bytes_out)) => {
+                        catch_up.metrics.record_sync(&result, &report, bytes_in, bytes_out);
                         scheduler.finished(&peer, now_millis(), result);
                     }
                 },
             }
             for peer in scheduler.due(now_millis()) {
-                let node = node.clone();
+                let catch_up = catch_up.clone();
                 let events = self_events.clone();
                 let claims = Arc::clone(&claims);
                 tokio::spawn(async move {
                     let (result, report, bytes_in, bytes_out) =
-                        round(&node, peer, config, claims).await;
+                        round(&catch_up, peer, config, claims).await;
                     let _ = events
-                        .send(ReplicationEvent::Finished(
+                        .send(CatchUpEvent::Finished(
                             peer, result, report, bytes_in, bytes_out,
                         ))
                         .await;
                 });
             }
-            node.set_sync_status(scheduler.peers().cloned().collect());
+            catch_up
+                .status
+                .replace(scheduler.peers().cloned().collect());
         }
     });
     (events, task)
@@ -95,12 +194,12 @@ pub fn spawn_replication<S: RecordStore>(
 
 /// Runs one session with `peer` to its end.
 async fn round<S: RecordStore>(
-    node: &Node<S>,
+    catch_up: &CatchUp<S>,
     peer: PeerId,
     config: ReplicationConfig,
     claims: SharedClaims,
 ) -> (RoundResult, SessionReport, usize, usize) {
-    let items = match node.store().reconciliation_items() {
+    let items = match catch_up.intake.store().reconciliation_items() {
         Ok(items) => items,
         Err(error) => {
             tracing::warn!(%error, "cannot read the reconciliation index");
@@ -118,12 +217,12 @@ async fn round<S: RecordStore>(
         step = match step {
             Step::Send(request) => {
                 if bulk.is_none() && session.report().missing >= BULK_CATCH_UP_RECORDS {
-                    bulk = Some(node.bulk_catch_up());
+                    bulk = Some(catch_up.bulk.announce());
                 }
                 let request = request.encode();
                 bytes_out += request.len();
-                let answer = node.network().sync_request(peer, request).await;
-                match on_answer(node, peer, &mut session, answer, &mut bytes_in).await {
+                let answer = catch_up.network.sync_request(peer, request).await;
+                match on_answer(catch_up, peer, &mut session, answer, &mut bytes_in).await {
                     Ok(step) => step,
                     Err(result) => return (result, session.report(), bytes_in, bytes_out),
                 }
@@ -133,7 +232,7 @@ async fn round<S: RecordStore>(
                     tracing::error!(%peer, "catch-up expected an answer that was never asked for");
                     return (RoundResult::Failed, session.report(), bytes_in, bytes_out);
                 };
-                match on_answer(node, peer, &mut session, answer, &mut bytes_in).await {
+                match on_answer(catch_up, peer, &mut session, answer, &mut bytes_in).await {
                     Ok(step) => step,
                     Err(result) => return (result, session.report(), bytes_in, bytes_out),
                 }
@@ -144,13 +243,15 @@ async fn round<S: RecordStore>(
                 bytes_out += request.as_ref().map_or(0, Vec::len);
                 let fetch = async {
                     match request {
-                        Some(request) => Some(node.network().sync_request(peer, request).await),
+                        Some(request) => Some(catch_up.network.sync_request(peer, request).await),
                         None => None,
                     }
                 };
                 let records = Arc::new(records);
                 let (outcomes, answer) = tokio::join!(
-                    node.receive_batch(Arc::clone(&records), Origin::Sync),
+                    catch_up
+                        .intake
+                        .receive_batch(Arc::clone(&records), Origin::Sync),
                     fetch
                 );
                 // The ingest thread has let go of its share by now; copying is only a fallback.
@@ -182,7 +283,7 @@ async fn round<S: RecordStore>(
             }
             Step::Misbehaved(reason) => {
                 tracing::warn!(%peer, %reason, "peer misbehaved during catch-up; penalising it");
-                let _ = node.network().penalize(peer, &reason).await;
+                let _ = catch_up.network.penalize(peer, &reason).await;
                 return (
                     RoundResult::Misbehaved,
                     session.report(),
@@ -200,10 +301,10 @@ async fn round<S: RecordStore>(
 
 /// Feeds a peer's answer to the session; `Err` ends the round with that result.
 async fn on_answer<S: RecordStore>(
-    node: &Node<S>,
+    catch_up: &CatchUp<S>,
     peer: PeerId,
     session: &mut Session,
-    answer: Result<Vec<u8>, crate::network::NetworkError>,
+    answer: Result<Vec<u8>, NetworkError>,
     bytes_in: &mut usize,
 ) -> Result<Step, RoundResult> {
     match answer {
@@ -211,10 +312,10 @@ async fn on_answer<S: RecordStore>(
             *bytes_in += response.len();
             Ok(session.on_response(&response))
         }
-        Err(error @ crate::network::NetworkError::SyncResponseTooLarge { .. }) => {
+        Err(error @ NetworkError::SyncResponseTooLarge { .. }) => {
             // Oversized answers are the peer's doing, not the network's.
             tracing::warn!(%peer, %error, "peer answered catch-up with too much data; penalising it");
-            let _ = node.network().penalize(peer, &error.to_string()).await;
+            let _ = catch_up.network.penalize(peer, &error.to_string()).await;
             Err(RoundResult::Misbehaved)
         }
         Err(error) => {
@@ -224,15 +325,14 @@ async fn on_answer<S: RecordStore>(
     }
 }
 
-/// Answers a peer's sync request from the store. Never fails: a bad request gets a refusal.
-pub fn answer<S: RecordStore>(node: &Node<S>, request: &[u8]) -> Vec<u8> {
+/// Answers a peer's catch-up request from the store. Never fails: a bad request gets a refusal.
+pub fn answer<S: RecordStore>(store: &S, request: &[u8]) -> Vec<u8> {
     let response = match SyncRequest::decode(request) {
         Err(e) => SyncResponse::Refused {
             reason: e.to_string(),
         },
         Ok(SyncRequest::Reconcile { frame }) => {
-            let answer = node
-                .store()
+            let answer = store
                 .reconciliation_items()
                 .map_err(|e| e.to_string())
                 .and_then(|items| respond_to_reconcile(&items, &frame));
@@ -245,7 +345,7 @@ pub fn answer<S: RecordStore>(node: &Node<S>, request: &[u8]) -> Vec<u8> {
             let mut records = Vec::new();
             let mut total = 0;
             for id in ids {
-                match node.store().wire(&id) {
+                match store.wire(&id) {
                     Ok(Some(wire)) => {
                         // Cut the batch where it would exceed the response limit; the requester
                         // asks again for the rest.

@@ -15,7 +15,7 @@ use mosaico_protocol::{
 };
 use tokio::sync::broadcast;
 
-use crate::ingest::{Ingest, IngestError, Origin, Outcome};
+use crate::ingest::{Ingest, IngestError, IngestOutcome, Origin};
 use crate::metrics::NodeMetrics;
 use crate::network::{NetworkHandle, PublishOutcome};
 use crate::store::{RecordStore, StoreError};
@@ -229,7 +229,7 @@ impl<S: RecordStore> Node<S> {
         bytes: Vec<u8>,
         claimed: Option<RecordId>,
         origin: Origin,
-    ) -> Outcome {
+    ) -> IngestOutcome {
         let node = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             node.inner
@@ -238,7 +238,7 @@ impl<S: RecordStore> Node<S> {
         })
         .await
         .unwrap_or_else(|_| {
-            Outcome::Refused(IngestError::Store(StoreError::Engine(
+            IngestOutcome::Refused(IngestError::Store(StoreError::Engine(
                 "ingest task failed".into(),
             )))
         });
@@ -249,7 +249,11 @@ impl<S: RecordStore> Node<S> {
     /// Runs a batch of records from catch-up through ingest (one durable flush for the batch).
     /// Shared rather than owned: the caller keeps the bytes of records to try again later (a
     /// membership update waiting for its predecessor) without copying a whole batch.
-    pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<Outcome> {
+    pub async fn receive_batch(
+        &self,
+        wires: Arc<Vec<Vec<u8>>>,
+        origin: Origin,
+    ) -> Vec<IngestOutcome> {
         let node = self.clone();
         let count = wires.len();
         let outcomes = tokio::task::spawn_blocking(move || {
@@ -259,7 +263,7 @@ impl<S: RecordStore> Node<S> {
         .unwrap_or_else(|_| {
             (0..count)
                 .map(|_| {
-                    Outcome::Refused(IngestError::Store(StoreError::Engine(
+                    IngestOutcome::Refused(IngestError::Store(StoreError::Engine(
                         "ingest task failed".into(),
                     )))
                 })
@@ -271,10 +275,10 @@ impl<S: RecordStore> Node<S> {
         outcomes
     }
 
-    fn after_ingest(&self, outcome: &Outcome, origin: Origin) {
+    fn after_ingest(&self, outcome: &IngestOutcome, origin: Origin) {
         self.inner.metrics.record_outcome(origin, outcome.label());
         match outcome {
-            Outcome::Stored {
+            IngestOutcome::Stored {
                 record, inserted, ..
             } => {
                 // Catch-up stores thousands at a time and logs one summary per round instead.
@@ -292,13 +296,13 @@ impl<S: RecordStore> Node<S> {
                     head,
                 });
             }
-            Outcome::Refused(error) => {
+            IngestOutcome::Refused(error) => {
                 tracing::warn!(reason = error.reason(), %error, ?origin, "record refused");
             }
-            Outcome::Deferred { id, reason } => {
+            IngestOutcome::Deferred { id, reason } => {
                 tracing::info!(record_id = %id, %reason, ?origin, "record deferred");
             }
-            Outcome::NotNew { .. } => {}
+            IngestOutcome::NotNew { .. } => {}
         }
     }
 
@@ -361,15 +365,15 @@ impl<S: RecordStore> Node<S> {
         .map_err(|_| PublishFailure::ShuttingDown)?;
         self.after_ingest(&outcome, Origin::Local);
         let (record, authority) = match outcome {
-            Outcome::Stored {
+            IngestOutcome::Stored {
                 record, authority, ..
             } => (record, authority),
-            Outcome::NotNew { id } => return Err(PublishFailure::AlreadyStored(id)),
-            Outcome::Deferred { reason, .. } => {
-                return Err(PublishFailure::Refused(IngestError::Trust(reason)));
+            IngestOutcome::NotNew { id } => return Err(PublishFailure::AlreadyStored(id)),
+            IngestOutcome::Deferred { reason, .. } => {
+                return Err(PublishFailure::Refused(reason.into()));
             }
-            Outcome::Refused(IngestError::Store(e)) => return Err(PublishFailure::Store(e)),
-            Outcome::Refused(e) => return Err(PublishFailure::Refused(e)),
+            IngestOutcome::Refused(IngestError::Store(e)) => return Err(PublishFailure::Store(e)),
+            IngestOutcome::Refused(e) => return Err(PublishFailure::Refused(e)),
         };
         let gossip = match self
             .inner

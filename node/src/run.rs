@@ -13,13 +13,14 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use libp2p::Multiaddr;
 use mosaico_protocol::RecordId;
+use mosaico_protocol::admission::GossipVerdict;
 use mosaico_protocol::replication::ReplicationConfig;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::backend::NodeBackend;
 use crate::datadir::DataDir;
 use crate::federation_file;
-use crate::ingest::{Ingest, Origin, Verdict};
+use crate::ingest::{Ingest, Origin};
 use crate::metrics::MetricsBuilder;
 use crate::network::{self, NetworkConfig, NetworkEvent};
 use crate::node::{Node, now_millis};
@@ -242,10 +243,10 @@ async fn event_loop<S: RecordStore>(
                     let outcome = node
                         .receive(record, Some(RecordId(record_id)), Origin::Gossip)
                         .await;
-                    let verdict = match outcome.verdict() {
-                        Verdict::Accept => network::Verdict::Accept,
-                        Verdict::Ignore => network::Verdict::Ignore,
-                        Verdict::Reject => network::Verdict::Reject,
+                    let verdict = match outcome.gossip_verdict() {
+                        GossipVerdict::Accept => network::Verdict::Accept,
+                        GossipVerdict::Ignore => network::Verdict::Ignore,
+                        GossipVerdict::Reject => network::Verdict::Reject,
                     };
                     if verdict == network::Verdict::Reject {
                         tracing::warn!(peer = %propagation_source, reason = outcome.label(), "rejected gossip from peer");

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libp2p::PeerId;
+use mosaico_protocol::admission::GossipVerdict;
 use mosaico_protocol::replication::{
     Checked, PeerSyncState, ReplicationConfig, RoundResult, Scheduler, Session, SessionReport,
     SharedClaims, Step, respond_to_reconcile,
@@ -24,7 +25,7 @@ use mosaico_protocol::sync::{MAX_RECORDS_RESPONSE_BYTES, SyncRequest, SyncRespon
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::now_millis;
-use crate::ingest::{Origin, Outcome, Verdict};
+use crate::ingest::{IngestOutcome, Origin};
 use crate::metrics::NodeMetrics;
 use crate::network::{NetworkError, NetworkHandle};
 use crate::node::RecordIntake;
@@ -262,13 +263,15 @@ async fn round<S: RecordStore>(
                     .zip(records)
                     .map(|(outcome, wire)| {
                         let checked = match outcome {
-                            Outcome::Stored { record, .. } => Checked::Stored(record.id()),
-                            Outcome::NotNew { id } => Checked::Known(*id),
-                            Outcome::Deferred { id, .. } => Checked::Deferred(*id),
-                            Outcome::Refused(_) if outcome.verdict() == Verdict::Reject => {
+                            IngestOutcome::Stored { record, .. } => Checked::Stored(record.id()),
+                            IngestOutcome::NotNew { id } => Checked::Known(*id),
+                            IngestOutcome::Deferred { id, .. } => Checked::Deferred(*id),
+                            IngestOutcome::Refused(_)
+                                if outcome.gossip_verdict() == GossipVerdict::Reject =>
+                            {
                                 Checked::Invalid
                             }
-                            Outcome::Refused(_) => Checked::LocalFailure,
+                            IngestOutcome::Refused(_) => Checked::LocalFailure,
                         };
                         (checked, wire)
                     })

@@ -1,42 +1,27 @@
-//! The one path by which a record enters the store.
+//! The one door by which a record enters the store.
 //!
 //! Gossip, catch-up and local publishing all hand records here, so a peer cannot slip in through
-//! one door what another would refuse. The checks run in the order the design fixes: decode and
-//! size, signature and time, membership or endorsement, freshness, durable store. Each step's
-//! failure maps to a gossip verdict: malformed or forged input is `Reject` (the sender is
-//! penalised), input that is merely not new is `Ignore`.
+//! one door what another would refuse. What a record means (admit, not news, defer, refuse) is
+//! decided by the protocol's admission rules ([`mosaico_protocol::admission`]), the same code the
+//! simulator runs; this module keeps what is the node's own: the batching and the threads that
+//! check a catch-up batch ahead, the durable store, and the lock around the federation's trust
+//! state that the stored trust records move on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+use mosaico_protocol::admission::{
+    Admission, Admitter, Deferral, GossipVerdict, Holdings, Refusal, Verification,
+};
 use mosaico_protocol::head::HeadChange;
 use mosaico_protocol::trust::{Authority, Federation, TrustError};
-use mosaico_protocol::{Kind, Millis, Record, RecordError, RecordId, Unverified, Verified};
+use mosaico_protocol::{Kind, LogicalKey, Millis, Record, RecordError, RecordId, Verified};
 
 use crate::store::{Inserted, RecordStore, StoreError};
 
-/// Which door a record came through; freshness differs between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Live gossip: only news is stored and forwarded.
-    Gossip,
-    /// Catch-up: older versions are kept as history too, so that every node ends with the same
-    /// set of records (otherwise reconciliation would find the same difference forever).
-    Sync,
-    /// Published by this node.
-    Local,
-}
-
-/// The gossip verdict for an outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Valid and new: store done, forward it.
-    Accept,
-    /// Valid but not news, or not yet applicable: do not forward, do not penalise.
-    Ignore,
-    /// Invalid: do not forward, penalise the sender.
-    Reject,
-}
+/// Which door a record came through. The admission rules own it (freshness differs between
+/// doors); the node's metrics and logs name the door with it too.
+pub use mosaico_protocol::admission::Origin;
 
 /// Why a record was refused.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +45,23 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+impl From<Refusal> for IngestError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Record(e) => IngestError::Record(e),
+            Refusal::Trust(e) => IngestError::Trust(e),
+            Refusal::IdMismatch { claimed, actual } => IngestError::IdMismatch { claimed, actual },
+        }
+    }
+}
+
+/// A deferral refused after all: what a local publish reports when its record cannot apply.
+impl From<Deferral> for IngestError {
+    fn from(deferral: Deferral) -> Self {
+        deferral.into_refusal().into()
+    }
+}
+
 impl IngestError {
     /// A short stable reason, for metrics labels and logs.
     pub fn reason(&self) -> &'static str {
@@ -77,9 +79,9 @@ impl IngestError {
     }
 }
 
-/// What happened to one record.
+/// What happened to one record at the door.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum IngestOutcome {
     /// Stored durably.
     Stored {
         /// The record.
@@ -94,37 +96,61 @@ pub enum Outcome {
         /// The record's id.
         id: RecordId,
     },
-    /// Valid, but cannot be applied yet (a membership update whose predecessor is missing).
+    /// Valid, but cannot be applied yet: a membership update whose predecessor is missing, or a
+    /// record created further ahead of this node's clock than the allowed skew.
     Deferred {
         /// The record's id.
         id: RecordId,
         /// Why.
-        reason: TrustError,
+        reason: Deferral,
     },
     /// Refused.
     Refused(IngestError),
 }
 
-impl Outcome {
+impl IngestOutcome {
     /// The gossip verdict.
-    pub fn verdict(&self) -> Verdict {
+    pub fn gossip_verdict(&self) -> GossipVerdict {
         match self {
-            Outcome::Stored { .. } => Verdict::Accept,
-            Outcome::NotNew { .. } | Outcome::Deferred { .. } => Verdict::Ignore,
+            IngestOutcome::Stored { .. } => GossipVerdict::Accept,
+            IngestOutcome::NotNew { .. } | IngestOutcome::Deferred { .. } => GossipVerdict::Ignore,
             // A store failure is ours, not the sender's fault.
-            Outcome::Refused(IngestError::Store(_)) => Verdict::Ignore,
-            Outcome::Refused(_) => Verdict::Reject,
+            IngestOutcome::Refused(IngestError::Store(_)) => GossipVerdict::Ignore,
+            IngestOutcome::Refused(_) => GossipVerdict::Reject,
         }
     }
 
     /// A stable label for metrics: `stored`, `not_new`, `deferred`, or the refusal reason.
     pub fn label(&self) -> &'static str {
         match self {
-            Outcome::Stored { .. } => "stored",
-            Outcome::NotNew { .. } => "not_new",
-            Outcome::Deferred { .. } => "deferred",
-            Outcome::Refused(e) => e.reason(),
+            IngestOutcome::Stored { .. } => "stored",
+            IngestOutcome::NotNew { .. } => "not_new",
+            IngestOutcome::Deferred { .. } => "deferred",
+            IngestOutcome::Refused(e) => e.reason(),
         }
+    }
+}
+
+/// The store, as the admission rules ask it.
+struct StoreHoldings<'a, S> {
+    store: &'a S,
+    /// Records of a batch admitted but not written yet: held, as far as the records after them
+    /// are concerned.
+    pending: &'a [(usize, Record<Verified>, Authority)],
+}
+
+impl<S: RecordStore> Holdings for StoreHoldings<'_, S> {
+    type Error = StoreError;
+
+    fn holds(&self, id: &RecordId) -> Result<bool, StoreError> {
+        if self.pending.iter().any(|(_, record, _)| record.id() == *id) {
+            return Ok(true);
+        }
+        self.store.contains(id)
+    }
+
+    fn head_version(&self, key: &LogicalKey) -> Result<Option<u64>, StoreError> {
+        Ok(self.store.head(key)?.map(|head| head.version))
     }
 }
 
@@ -171,10 +197,14 @@ impl<S: RecordStore> Ingest<S> {
 
     /// A snapshot of the federation's trust state.
     pub fn federation(&self) -> Federation {
-        self.federation
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read_federation().clone()
+    }
+
+    /// The trust state, for reading. A poisoned lock still holds a consistent state: it is only
+    /// written by [`Federation::apply`], which changes it in one assignment per field after every
+    /// check has passed.
+    fn read_federation(&self) -> RwLockReadGuard<'_, Federation> {
+        self.federation.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs a batch of records (a catch-up fetch) through every check, with the same outcome per
@@ -183,82 +213,47 @@ impl<S: RecordStore> Ingest<S> {
     /// (one atomic write and one durable flush) the other cores check the next ones. Trust records
     /// (membership, endorsements) are stored one at a time, in order, since they change what the
     /// records after them are allowed to be.
-    pub fn ingest_batch(&self, wires: &[Vec<u8>], origin: Origin, now: Millis) -> Vec<Outcome> {
+    pub fn ingest_batch(
+        &self,
+        wires: &[Vec<u8>],
+        origin: Origin,
+        now: Millis,
+    ) -> Vec<IngestOutcome> {
         let mut outcomes = Vec::with_capacity(wires.len());
-        // Unlike gossip, a fetch brings records this node was missing when it asked, so the
-        // check whether one is already held is left to the store's write. It also keeps the
-        // checking threads off the store: sled makes every read wait while a batch commits.
-        let check = |wire: &Vec<u8>| {
-            Record::<Unverified>::decode(wire)
-                .and_then(|record| record.verify(now))
-                .map_err(|e| Box::new(Outcome::Refused(e.into())))
-        };
+        // The checking threads decode and verify only: no trust state, no store. A fetch brings
+        // records this node was missing when it asked, so whether one is already held is left
+        // to the store's write; sled would make every read wait while a batch commits.
+        let check = |wire: &Vec<u8>| Verification::of_wire(wire, now);
         check_ahead(wires, CHUNK_RECORDS, check, |chunk| {
             outcomes.extend(self.admit_and_store(chunk, origin));
         });
         outcomes
     }
 
-    /// Decodes and verifies one record, and checks it is the one `claimed` if a frame named
-    /// one. A record already held needs no signature check: the expensive step is skipped.
-    fn check(
-        &self,
-        wire: &[u8],
-        claimed: Option<RecordId>,
-        now: Millis,
-    ) -> Result<Record<Verified>, Box<Outcome>> {
-        let refused = |e: IngestError| Box::new(Outcome::Refused(e));
-        let record = Record::<Unverified>::decode(wire).map_err(|e| refused(e.into()))?;
-        if let Some(claimed) = claimed
-            && claimed != record.id()
-        {
-            return Err(refused(IngestError::IdMismatch {
-                claimed,
-                actual: record.id(),
-            }));
-        }
-        match self.store.contains(&record.id()) {
-            Ok(true) => return Err(Box::new(Outcome::NotNew { id: record.id() })),
-            Ok(false) => {}
-            Err(e) => return Err(refused(e.into())),
-        }
-        record.verify(now).map_err(|e| refused(e.into()))
-    }
-
     /// Admits and stores checked records in their order, content records of a run together.
-    fn admit_and_store(
-        &self,
-        checked: Vec<Result<Record<Verified>, Box<Outcome>>>,
-        origin: Origin,
-    ) -> Vec<Outcome> {
-        let mut outcomes: Vec<Option<Outcome>> = (0..checked.len()).map(|_| None).collect();
+    fn admit_and_store(&self, checked: Vec<Verification>, origin: Origin) -> Vec<IngestOutcome> {
+        let mut outcomes: Vec<Option<IngestOutcome>> = (0..checked.len()).map(|_| None).collect();
         let mut pending: Vec<(usize, Record<Verified>, Authority)> = Vec::new();
-        for (index, checked) in checked.into_iter().enumerate() {
-            let record = match checked {
-                Ok(record) => record,
-                Err(outcome) => {
-                    outcomes[index] = Some(*outcome);
-                    continue;
-                }
+        for (index, verification) in checked.into_iter().enumerate() {
+            let admission = {
+                let federation = self.read_federation();
+                let holdings = StoreHoldings {
+                    store: &*self.store,
+                    pending: &pending,
+                };
+                Admitter::new(&federation, &holdings, origin).admit_verification(verification)
             };
-            if !record.header().kind.is_content() {
-                self.store_pending(&mut pending, &mut outcomes);
-                outcomes[index] = Some(self.ingest_verified(record, origin));
-                continue;
-            }
-            let admitted = {
-                let federation = self.federation.read().unwrap_or_else(|e| e.into_inner());
-                federation.admit(&record)
-            };
-            match admitted {
-                Ok(authority) => pending.push((index, record, authority)),
-                Err(e) if !e.is_offence() => {
-                    outcomes[index] = Some(Outcome::Deferred {
-                        id: record.id(),
-                        reason: e,
-                    });
+            match admission {
+                Ok(Admission::Admit { record, authority }) if record.header().kind.is_content() => {
+                    pending.push((index, record, authority));
                 }
-                Err(e) => outcomes[index] = Some(Outcome::Refused(e.into())),
+                Ok(Admission::Admit { record, authority }) => {
+                    // A trust record changes what the records after it may be: everything before
+                    // it is stored first, then it alone.
+                    self.store_pending(&mut pending, &mut outcomes);
+                    outcomes[index] = Some(self.store_admitted(record, authority));
+                }
+                admission => outcomes[index] = Some(self.carry_out(admission)),
             }
         }
         self.store_pending(&mut pending, &mut outcomes);
@@ -268,7 +263,7 @@ impl<S: RecordStore> Ingest<S> {
                 // Every index is filled above; a gap would be a bug, reported as a local failure
                 // rather than blamed on the peer.
                 o.unwrap_or_else(|| {
-                    Outcome::Refused(IngestError::Store(StoreError::Engine(
+                    IngestOutcome::Refused(IngestError::Store(StoreError::Engine(
                         "record skipped".into(),
                     )))
                 })
@@ -279,7 +274,7 @@ impl<S: RecordStore> Ingest<S> {
     fn store_pending(
         &self,
         pending: &mut Vec<(usize, Record<Verified>, Authority)>,
-        outcomes: &mut [Option<Outcome>],
+        outcomes: &mut [Option<IngestOutcome>],
     ) {
         if pending.is_empty() {
             return;
@@ -289,20 +284,20 @@ impl<S: RecordStore> Ingest<S> {
             Ok(inserted) => {
                 for ((index, record, authority), inserted) in pending.drain(..).zip(inserted) {
                     outcomes[index] = Some(if inserted.new {
-                        Outcome::Stored {
+                        IngestOutcome::Stored {
                             record,
                             inserted,
                             authority,
                         }
                     } else {
-                        Outcome::NotNew { id: record.id() }
+                        IngestOutcome::NotNew { id: record.id() }
                     });
                 }
             }
             Err(e) => {
                 let message = e.to_string();
                 for (index, ..) in pending.drain(..) {
-                    outcomes[index] = Some(Outcome::Refused(IngestError::Store(
+                    outcomes[index] = Some(IngestOutcome::Refused(IngestError::Store(
                         StoreError::Engine(message.clone()),
                     )));
                 }
@@ -317,47 +312,60 @@ impl<S: RecordStore> Ingest<S> {
         claimed: Option<RecordId>,
         origin: Origin,
         now: Millis,
-    ) -> Outcome {
-        match self.check(bytes, claimed, now) {
-            Ok(record) => self.ingest_verified(record, origin),
-            Err(outcome) => *outcome,
+    ) -> IngestOutcome {
+        let admission = {
+            let federation = self.read_federation();
+            let holdings = StoreHoldings {
+                store: &*self.store,
+                pending: &[],
+            };
+            Admitter::new(&federation, &holdings, origin).admit_wire(bytes, claimed, now)
+        };
+        self.carry_out(admission)
+    }
+
+    /// Runs a verified record (signed here, or verified by the API) through trust, freshness and
+    /// storage.
+    pub fn ingest_verified(&self, record: Record<Verified>, origin: Origin) -> IngestOutcome {
+        let admission = {
+            let federation = self.read_federation();
+            let holdings = StoreHoldings {
+                store: &*self.store,
+                pending: &[],
+            };
+            Admitter::new(&federation, &holdings, origin).admit_verified(record)
+        };
+        self.carry_out(admission)
+    }
+
+    /// Does what an admission says: store what is admitted, report the rest.
+    fn carry_out(&self, admission: Result<Admission, StoreError>) -> IngestOutcome {
+        match admission {
+            Ok(Admission::Admit { record, authority }) => self.store_admitted(record, authority),
+            Ok(Admission::NotNews { id }) => IngestOutcome::NotNew { id },
+            Ok(Admission::Defer { id, reason }) => IngestOutcome::Deferred { id, reason },
+            Ok(Admission::Refuse(refusal)) => IngestOutcome::Refused(refusal.into()),
+            Err(e) => IngestOutcome::Refused(e.into()),
         }
     }
 
-    /// Runs a verified record through trust, freshness and storage.
-    pub fn ingest_verified(&self, record: Record<Verified>, origin: Origin) -> Outcome {
-        let id = record.id();
-        let authority = {
-            let federation = self.federation.read().unwrap_or_else(|e| e.into_inner());
-            match federation.admit(&record) {
-                Ok(authority) => authority,
-                Err(e) if !e.is_offence() => return Outcome::Deferred { id, reason: e },
-                Err(e) => return Outcome::Refused(e.into()),
-            }
-        };
-        if origin == Origin::Gossip {
-            match self.store.head(&record.logical_key()) {
-                Ok(Some(head)) if head.version > record.header().version => {
-                    return Outcome::NotNew { id };
-                }
-                Ok(_) => {}
-                Err(e) => return Outcome::Refused(e.into()),
-            }
-        }
+    /// Stores one admitted record and, if it is a trust record that did not land behind a newer
+    /// version, applies it to the trust state.
+    fn store_admitted(&self, record: Record<Verified>, authority: Authority) -> IngestOutcome {
         let inserted = match self.store.insert(&record) {
             Ok(inserted) => inserted,
-            Err(e) => return Outcome::Refused(e.into()),
+            Err(e) => return IngestOutcome::Refused(e.into()),
         };
         if !inserted.new {
-            return Outcome::NotNew { id };
+            return IngestOutcome::NotNew { id: record.id() };
         }
         if !record.header().kind.is_content() && inserted.change != HeadChange::Older {
             let mut federation = self.federation.write().unwrap_or_else(|e| e.into_inner());
-            // Admission was checked above under the read lock; a concurrent update may have
-            // moved the federation on, in which case this one simply no longer applies.
+            // Admission was checked under the read lock; a concurrent update may have moved the
+            // federation on since, in which case this one simply no longer applies.
             let _ = federation.apply(&record);
         }
-        Outcome::Stored {
+        IngestOutcome::Stored {
             record,
             inserted,
             authority,
@@ -584,6 +592,47 @@ mod tests {
             ingest.store().len().expect("len"),
             wires.len() as u64 + 1,
             "every record and the genesis"
+        );
+    }
+
+    /// A record created beyond the allowed skew ahead of this node's clock is deferred (never an
+    /// offence) by gossip and by a batch alike, leaves the store unchanged, and is stored once the
+    /// clock has caught up.
+    #[test]
+    fn a_record_from_beyond_the_skew_is_deferred_by_every_door_then_stored_in_time() {
+        let ahead = mosaico_protocol::Limits::MAX_CLOCK_SKEW_MS + 1;
+        let unsigned = Draft::from_value(json!({
+            "kind": "case_study", "slug": "from-the-future",
+            "title": {"en": "Early"}, "summary": {"en": "A summary"},
+            "organisation": "Regione Emilia-Romagna", "country": "IT"
+        }))
+        .expect("draft")
+        .into_unsigned(member().public_key(), 1, NOW + ahead)
+        .expect("unsigned");
+        let wire = Record::sign(unsigned, &member()).expect("signed").to_wire();
+        let ingest = pipeline();
+        let before = ingest.store().len().expect("len");
+
+        let gossip = ingest.ingest_wire(&wire, None, Origin::Gossip, NOW);
+        assert_eq!(gossip.label(), "deferred");
+        assert_eq!(gossip.gossip_verdict(), GossipVerdict::Ignore);
+        let batch = ingest.ingest_batch(std::slice::from_ref(&wire), Origin::Sync, NOW);
+        assert!(
+            matches!(
+                batch.as_slice(),
+                [IngestOutcome::Deferred {
+                    reason: Deferral::FromTheFuture { .. },
+                    ..
+                }]
+            ),
+            "{batch:?}"
+        );
+        assert_eq!(ingest.store().len().expect("len"), before, "nothing stored");
+
+        let later = ingest.ingest_batch(&[wire], Origin::Sync, NOW + 1);
+        assert_eq!(
+            later.iter().map(IngestOutcome::label).collect::<Vec<_>>(),
+            ["stored"]
         );
     }
 

@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 /// Re-exported from [`crate::clock`], the clock's one owner, for the callers (the command line,
 /// the importer, the end-to-end tests) that name it here.
 pub use crate::clock::now_millis;
-use crate::ingest::{Ingest, IngestError, Origin, Outcome};
+use crate::ingest::{Ingest, IngestError, IngestOutcome, Origin};
 use crate::metrics::NodeMetrics;
 use crate::network::{NetworkHandle, PublishOutcome};
 use crate::store::{RecordStore, StoreError};
@@ -142,7 +142,7 @@ impl<S: RecordStore> RecordIntake<S> {
         bytes: Vec<u8>,
         claimed: Option<RecordId>,
         origin: Origin,
-    ) -> Outcome {
+    ) -> IngestOutcome {
         let intake = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             intake
@@ -152,7 +152,7 @@ impl<S: RecordStore> RecordIntake<S> {
         })
         .await
         .unwrap_or_else(|_| {
-            Outcome::Refused(IngestError::Store(StoreError::Engine(
+            IngestOutcome::Refused(IngestError::Store(StoreError::Engine(
                 "ingest task failed".into(),
             )))
         });
@@ -163,7 +163,7 @@ impl<S: RecordStore> RecordIntake<S> {
     /// Runs a batch of records from catch-up through ingest (one durable flush for the batch).
     /// Shared rather than owned: the caller keeps the bytes of records to try again later (a
     /// membership update waiting for its predecessor) without copying a whole batch.
-    pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<Outcome> {
+    pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<IngestOutcome> {
         let intake = self.clone();
         let count = wires.len();
         let outcomes = tokio::task::spawn_blocking(move || {
@@ -176,7 +176,7 @@ impl<S: RecordStore> RecordIntake<S> {
         .unwrap_or_else(|_| {
             (0..count)
                 .map(|_| {
-                    Outcome::Refused(IngestError::Store(StoreError::Engine(
+                    IngestOutcome::Refused(IngestError::Store(StoreError::Engine(
                         "ingest task failed".into(),
                     )))
                 })
@@ -190,7 +190,7 @@ impl<S: RecordStore> RecordIntake<S> {
 
     /// Stores a record this node verified itself (a local publish), on a blocking thread.
     /// `Err` means the blocking task was lost, which only happens while the runtime shuts down.
-    async fn receive_verified(&self, record: Record<Verified>) -> Result<Outcome, ShuttingDown> {
+    async fn receive_verified(&self, record: Record<Verified>) -> Result<IngestOutcome, ShuttingDown> {
         let intake = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             intake.inner.ingest.ingest_verified(record, Origin::Local)
@@ -201,10 +201,10 @@ impl<S: RecordStore> RecordIntake<S> {
         Ok(outcome)
     }
 
-    fn after_ingest(&self, outcome: &Outcome, origin: Origin) {
+    fn after_ingest(&self, outcome: &IngestOutcome, origin: Origin) {
         self.inner.metrics.record_outcome(origin, outcome.label());
         match outcome {
-            Outcome::Stored {
+            IngestOutcome::Stored {
                 record, inserted, ..
             } => {
                 // Catch-up stores thousands at a time and logs one summary per round instead.
@@ -222,13 +222,13 @@ impl<S: RecordStore> RecordIntake<S> {
                     head,
                 });
             }
-            Outcome::Refused(error) => {
+            IngestOutcome::Refused(error) => {
                 tracing::warn!(reason = error.reason(), %error, ?origin, "record refused");
             }
-            Outcome::Deferred { id, reason } => {
+            IngestOutcome::Deferred { id, reason } => {
                 tracing::info!(record_id = %id, %reason, ?origin, "record deferred");
             }
-            Outcome::NotNew { .. } => {}
+            IngestOutcome::NotNew { .. } => {}
         }
     }
 }
@@ -387,15 +387,15 @@ impl<S: RecordStore> Node<S> {
             .await
             .map_err(|ShuttingDown| LocalPublishError::ShuttingDown)?;
         let (record, authority) = match outcome {
-            Outcome::Stored {
+            IngestOutcome::Stored {
                 record, authority, ..
             } => (record, authority),
-            Outcome::NotNew { id } => return Err(LocalPublishError::AlreadyStored(id)),
-            Outcome::Deferred { reason, .. } => {
-                return Err(LocalPublishError::Refused(IngestError::Trust(reason)));
+            IngestOutcome::NotNew { id } => return Err(LocalPublishError::AlreadyStored(id)),
+            IngestOutcome::Deferred { reason, .. } => {
+                return Err(LocalPublishError::Refused(reason.into()));
             }
-            Outcome::Refused(IngestError::Store(e)) => return Err(LocalPublishError::Store(e)),
-            Outcome::Refused(e) => return Err(LocalPublishError::Refused(e)),
+            IngestOutcome::Refused(IngestError::Store(e)) => return Err(LocalPublishError::Store(e)),
+            IngestOutcome::Refused(e) => return Err(LocalPublishError::Refused(e)),
         };
         let gossip = match self
             .inner

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use libp2p::Multiaddr;
 use mosaico_protocol::RecordId;
+use mosaico_protocol::admission::GossipVerdict;
 use mosaico_protocol::replication::ReplicationConfig;
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -21,7 +22,7 @@ use crate::catch_up::{self, BulkCatchUps, CatchUp, CatchUpEvent, CatchUpStatus};
 use crate::clock::now_millis;
 use crate::datadir::DataDir;
 use crate::federation_file;
-use crate::ingest::{Ingest, Origin, Verdict};
+use crate::ingest::{Ingest, Origin};
 use crate::metrics::MetricsBuilder;
 use crate::network::{self, GossipValidation, NetworkConfig, NetworkEvent, NetworkHandle};
 use crate::node::{Node, RecordIntake};
@@ -256,10 +257,10 @@ async fn dispatch_network_events<S: RecordStore>(
                     let outcome = intake
                         .receive(record, Some(RecordId(record_id)), Origin::Gossip)
                         .await;
-                    let validation = match outcome.verdict() {
-                        Verdict::Accept => GossipValidation::Accept,
-                        Verdict::Ignore => GossipValidation::Ignore,
-                        Verdict::Reject => GossipValidation::Reject,
+                    let validation = match outcome.gossip_verdict() {
+                        GossipVerdict::Accept => GossipValidation::Accept,
+                        GossipVerdict::Ignore => GossipValidation::Ignore,
+                        GossipVerdict::Reject => GossipValidation::Reject,
                     };
                     if validation == GossipValidation::Reject {
                         tracing::warn!(peer = %propagation_source, reason = outcome.label(), "rejected gossip from peer");

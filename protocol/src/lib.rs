@@ -1,11 +1,13 @@
 //! Mosaico's protocol: the pure core every node stands on.
 //!
 //! It holds the record model, the canonical encoding, ids and signatures, the validation rules,
-//! the head rule for versions and retractions, the federation's trust rules, and the sync wire
-//! messages. It does no I/O and reads no clock: time is always passed in, so every function here
-//! gives the same answer on every node for the same input. `docs/protocol.md` is the spec this
+//! the head rule for versions and retractions, the federation's trust rules, the admission rules
+//! that say what a received record means, and the sync wire messages. It does no I/O and reads
+//! no clock: time is always passed in, so every function here gives the same answer on every node
+//! for the same input. `docs/protocol.md` is the spec this
 //! crate implements, and `docs/protocol/vectors.json` the test vectors that keep the two in step.
 
+pub mod admission;
 pub mod canonical;
 pub mod draft;
 pub mod fields;

@@ -609,6 +609,9 @@ impl Session {
             self.deferred.clear();
         }
         let mut served = BTreeSet::new();
+        // A deferred record is not brought in: other sessions, and later rounds, must still be
+        // free to fetch it (it may be admitted by then), so it is not settled.
+        let mut settled = BTreeSet::new();
         for (checked, bytes) in results {
             let id = match checked {
                 Checked::Invalid => {
@@ -628,10 +631,13 @@ impl Session {
                 Checked::Deferred(_) => self.deferred.push((id, bytes)),
                 _ => {}
             }
+            if !matches!(checked, Checked::Deferred(_)) {
+                settled.insert(id);
+            }
             self.need.remove(&id);
         }
         if let Some((claims, tag)) = &self.claims {
-            lock(claims).settle(*tag, &served);
+            lock(claims).settle(*tag, &settled);
         }
         if retrying {
             return self.retry_deferred();

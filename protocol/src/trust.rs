@@ -244,6 +244,32 @@ impl Federation {
             })
     }
 
+    /// Whether this federation knows `author` well enough for a `kind` record by it to be worth
+    /// a signature check: a member, or for a content kind a key with an endorsement head (valid
+    /// or not; the full question is [`Federation::admit`], asked after the signature).
+    ///
+    /// Admission asks this before the signature so that records by strangers cost a lookup, not
+    /// a signature check. The error is the one [`Federation::admit`] would give for the same
+    /// record, so asking it first changes only the cost, never the answer. Membership records are
+    /// always let through: an update may be authored by a key that only becomes a member in a
+    /// version this node does not hold yet, which is not an offence (section 13.2).
+    pub fn check_author_known(&self, author: &PublicKey, kind: &Kind) -> Result<(), TrustError> {
+        if *kind == Kind::Membership || self.member(author).is_some() {
+            return Ok(());
+        }
+        if !kind.is_content() {
+            return Err(TrustError::MembersOnly {
+                key: *author,
+                kind: kind.clone(),
+            });
+        }
+        if self.endorsements.values().any(|e| e.partner == *author) {
+            Ok(())
+        } else {
+            Err(TrustError::Unknown { key: *author })
+        }
+    }
+
     /// May `key` publish a `kind` record created at `at`, and if not, why.
     pub fn may_publish(
         &self,

@@ -4,11 +4,17 @@
 //!
 //! Everything is driven by one seeded random generator and a virtual clock, so a failure replays
 //! exactly: the seed is printed on failure, and `MOSAICO_SIM_SEED=<seed>` runs that seed alone.
+//!
+//! Each node reads the virtual clock through its own offset, drawn from the seed, so clock skew
+//! between regions is simulated too; and each node decides what a received record means with the
+//! protocol's admission rules ([`mosaico_protocol::admission`]), the same code the node runs.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::convert::Infallible;
 use std::sync::Arc;
 
+use mosaico_protocol::admission::{Admission, Admitter, Deferral, Holdings, Origin};
 use mosaico_protocol::draft::Draft;
 use mosaico_protocol::fields::{Member, Millis};
 use mosaico_protocol::head::{self, VersionInfo};
@@ -18,6 +24,7 @@ use mosaico_protocol::replication::{
 };
 use mosaico_protocol::sync::{SyncRequest, SyncResponse};
 use mosaico_protocol::trust::Federation;
+use mosaico_protocol::validate::Limits;
 use mosaico_protocol::{LogicalKey, Record, RecordId, SecretKey, Unverified, Verified};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -56,48 +63,61 @@ struct SimNode {
     sessions: BTreeMap<NodeId, (u64, Session, Millis)>,
     /// What the node's sessions have taken on, shared between them as in the node.
     claims: SharedClaims,
+    /// How far this node's clock is from the virtual time, in milliseconds.
+    clock_offset: i64,
+    /// Records deferred for being created too far ahead of this node's clock.
+    deferred_from_the_future: usize,
+    /// Records refused (each one the sender's offence).
+    refused: usize,
 }
 
-#[derive(PartialEq)]
-enum Door {
-    Gossip,
-    Sync,
+/// The simulated store answers admission's questions from its maps, as the node's store does.
+impl Holdings for SimNode {
+    type Error = Infallible;
+    fn holds(&self, id: &RecordId) -> Result<bool, Infallible> {
+        Ok(self.records.contains_key(id))
+    }
+    fn head_version(&self, key: &LogicalKey) -> Result<Option<u64>, Infallible> {
+        Ok(self.heads.get(key).map(|head| head.version))
+    }
 }
 
 impl SimNode {
-    fn ingest(&mut self, bytes: &[u8], door: Door, now: Millis) -> Checked {
-        let Ok(record) = Record::<Unverified>::decode(bytes) else {
-            return Checked::Invalid;
-        };
-        if self.records.contains_key(&record.id()) {
-            return Checked::Known(record.id());
-        }
-        let Ok(record) = record.verify(now) else {
-            return Checked::Invalid;
-        };
-        if let Err(e) = self.federation.admit(&record) {
-            return if e.is_offence() {
+    /// The time on this node's clock when the virtual time is `now`.
+    fn clock(&self, now: Millis) -> Millis {
+        now.saturating_add_signed(self.clock_offset)
+    }
+
+    /// Runs a received record through the protocol's admission rules on this node's clock, and
+    /// stores it if they admit it.
+    fn ingest(&mut self, bytes: &[u8], origin: Origin, now: Millis) -> Checked {
+        let Ok(admission) = Admitter::new(&self.federation, &*self, origin).admit_wire(
+            bytes,
+            None,
+            self.clock(now),
+        );
+        match admission {
+            Admission::Admit { record, .. } => {
+                let incoming = VersionInfo {
+                    id: record.id(),
+                    version: record.header().version,
+                    retracted: record.header().retracted,
+                };
+                self.store(&record, incoming);
+                Checked::Stored(record.id())
+            }
+            Admission::NotNews { id } => Checked::Known(id),
+            Admission::Defer { id, reason } => {
+                if matches!(reason, Deferral::FromTheFuture { .. }) {
+                    self.deferred_from_the_future += 1;
+                }
+                Checked::Deferred(id)
+            }
+            Admission::Refuse(_) => {
+                self.refused += 1;
                 Checked::Invalid
-            } else {
-                Checked::Deferred(record.id())
-            };
+            }
         }
-        let incoming = VersionInfo {
-            id: record.id(),
-            version: record.header().version,
-            retracted: record.header().retracted,
-        };
-        let key = record.logical_key();
-        if door == Door::Gossip
-            && self
-                .heads
-                .get(&key)
-                .is_some_and(|h| h.version > incoming.version)
-        {
-            return Checked::Known(record.id());
-        }
-        self.store(&record, incoming);
-        Checked::Stored(record.id())
     }
 
     fn store(&mut self, record: &Record<Verified>, incoming: VersionInfo) {
@@ -125,7 +145,8 @@ struct Simulation {
 }
 
 impl Simulation {
-    fn new(seed: u64) -> Self {
+    /// Twenty nodes, node `i` reading the virtual clock `clock_offsets[i]` ms off.
+    fn new(seed: u64, clock_offsets: &[i64; NODES]) -> Self {
         let secrets: Vec<SecretKey> = (0..NODES)
             .map(|i| SecretKey::from_bytes([i as u8 + 1; 32]))
             .collect();
@@ -160,7 +181,8 @@ impl Simulation {
         };
         let nodes = secrets
             .into_iter()
-            .map(|secret| SimNode {
+            .zip(clock_offsets)
+            .map(|(secret, &clock_offset)| SimNode {
                 secret,
                 online: true,
                 records: BTreeMap::new(),
@@ -170,6 +192,9 @@ impl Simulation {
                 scheduler: Scheduler::new(config),
                 sessions: BTreeMap::new(),
                 claims: SharedClaims::default(),
+                clock_offset,
+                deferred_from_the_future: 0,
+                refused: 0,
             })
             .collect();
         let mut simulation = Simulation {
@@ -238,7 +263,11 @@ impl Simulation {
             (content(&slug, 1), 1)
         };
         let unsigned = draft
-            .into_unsigned(self.nodes[author].secret.public_key(), version, self.now)
+            .into_unsigned(
+                self.nodes[author].secret.public_key(),
+                version,
+                self.nodes[author].clock(self.now),
+            )
             .expect("unsigned");
         let record = Record::sign(unsigned, &self.nodes[author].secret).expect("signed");
         let info = VersionInfo {
@@ -262,7 +291,7 @@ impl Simulation {
         let now = self.now;
         match message {
             Message::Gossip(bytes) => {
-                if self.nodes[to].ingest(&bytes, Door::Gossip, now)
+                if self.nodes[to].ingest(&bytes, Origin::Gossip, now)
                     == Checked::Stored(record_id(&bytes))
                 {
                     for peer in 0..NODES {
@@ -350,7 +379,7 @@ impl Simulation {
                     let now = self.now;
                     let results = records
                         .into_iter()
-                        .map(|bytes| (self.nodes[node].ingest(&bytes, Door::Sync, now), bytes))
+                        .map(|bytes| (self.nodes[node].ingest(&bytes, Origin::Sync, now), bytes))
                         .collect();
                     session.on_checked(results)
                 }
@@ -463,8 +492,22 @@ fn record_id(bytes: &[u8]) -> RecordId {
         .unwrap_or(RecordId([0; 32]))
 }
 
-fn simulate(seed: u64) {
-    let mut sim = Simulation::new(seed);
+/// Clock offsets within the allowed skew: no two nodes are more than the skew apart, so every
+/// record is admissible everywhere as soon as it arrives. Drawn from a generator of their own, so
+/// that the simulation's other draws stay what they were before clocks were skewed.
+fn offsets_within_skew(seed: u64) -> [i64; NODES] {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xc10c_c10c);
+    let half = HALF_SKEW_MS;
+    std::array::from_fn(|_| rng.gen_range(-half..=half))
+}
+
+/// Half the allowed clock skew: two clocks this far either side of the true time are exactly the
+/// allowed skew apart.
+const HALF_SKEW_MS: i64 = (Limits::MAX_CLOCK_SKEW_MS / 2) as i64;
+
+/// Runs the full scenario with the given clocks and checks that every node converged.
+fn simulate(seed: u64, clock_offsets: &[i64; NODES]) -> Simulation {
+    let mut sim = Simulation::new(seed, clock_offsets);
     // Phase 1 (20 s): publishing, 10% loss, reordering, restarts.
     sim.run_until(START + 20_000, |sim| {
         if sim.rng.gen_bool(0.01) {
@@ -509,7 +552,13 @@ fn simulate(seed: u64) {
         sim.connect_all(node);
     }
     sim.run_until(START + 60_000, |_| {});
+    assert_converged(&sim, seed);
+    sim
+}
 
+/// Every node holds every published version and the same heads, which are what the pure head
+/// rule says for each key's whole set of versions.
+fn assert_converged(sim: &Simulation, seed: u64) {
     assert!(
         sim.published.len() > 100,
         "seed {seed}: too few records published ({})",
@@ -567,10 +616,111 @@ fn twenty_cores_converge_despite_loss_reordering_restarts_and_a_partition() {
         Err(_) => vec![1, 2, 3],
     };
     for seed in seeds {
-        let outcome = std::panic::catch_unwind(|| simulate(seed));
+        let outcome = std::panic::catch_unwind(|| {
+            let sim = simulate(seed, &offsets_within_skew(seed));
+            for (i, node) in sim.nodes.iter().enumerate() {
+                assert_eq!(node.refused, 0, "seed {seed}: node {i} refused records");
+                assert_eq!(
+                    node.deferred_from_the_future, 0,
+                    "seed {seed}: node {i} deferred records although every clock is within the skew"
+                );
+            }
+        });
         if let Err(panic) = outcome {
             eprintln!("simulation failed with seed {seed}; replay with MOSAICO_SIM_SEED={seed}");
             std::panic::resume_unwind(panic);
         }
     }
+}
+
+#[test]
+fn clocks_at_the_edge_of_the_allowed_skew_still_converge_without_deferring() {
+    let seed = 7;
+    // Half the nodes as far ahead, half as far behind, as the skew allows: exactly its width apart.
+    let offsets: [i64; NODES] = std::array::from_fn(|i| {
+        if i % 2 == 0 {
+            HALF_SKEW_MS
+        } else {
+            -HALF_SKEW_MS
+        }
+    });
+    let sim = simulate(seed, &offsets);
+    for (i, node) in sim.nodes.iter().enumerate() {
+        assert_eq!(node.refused, 0, "node {i} refused records");
+        assert_eq!(
+            node.deferred_from_the_future, 0,
+            "node {i} deferred records"
+        );
+    }
+}
+
+#[test]
+fn a_node_whose_clock_is_far_ahead_has_its_records_deferred_not_refused_until_time_catches_up() {
+    let seed = 11;
+    // Node 0 runs 20 s beyond the allowed skew ahead; the others within a second of true time. A
+    // record node 0 creates at true time t is admissible elsewhere from about t + 20 s.
+    let beyond = 20_000;
+    let mut offsets: [i64; NODES] = {
+        let mut rng = StdRng::seed_from_u64(seed);
+        std::array::from_fn(|_| rng.gen_range(-1_000..=1_000))
+    };
+    offsets[0] = Limits::MAX_CLOCK_SKEW_MS as i64 + beyond;
+    let mut sim = Simulation::new(seed, &offsets);
+    let by_node_0 = |sim: &Simulation| -> Vec<RecordId> {
+        let author = sim.nodes[0].secret.public_key();
+        sim.published
+            .iter()
+            .filter(|r| r.header().author == author)
+            .map(Record::id)
+            .collect()
+    };
+    // 15 s of publishing with loss and reordering; node 0 publishes at least once, early.
+    sim.run_until(START + 15_000, |sim| {
+        if sim.now == START + 1_000 {
+            sim.publish(0);
+        }
+        if sim.rng.gen_bool(0.01) {
+            let author = sim.rng.gen_range(0..NODES);
+            sim.publish(author);
+        }
+    });
+    let early = by_node_0(&sim);
+    assert!(!early.is_empty(), "node 0 published");
+    for node in 1..NODES {
+        let held = &sim.nodes[node].records;
+        assert!(
+            early.iter().all(|id| !held.contains_key(id)),
+            "node {node} admitted a record from beyond the skew"
+        );
+        assert!(
+            held.len() > early.len() + 10,
+            "node {node} still receives everyone else's records ({})",
+            held.len()
+        );
+    }
+    let deferred: usize = sim.nodes[1..]
+        .iter()
+        .map(|n| n.deferred_from_the_future)
+        .sum();
+    assert!(deferred > 0, "the records from the future were deferred");
+    // 5 s more of publishing, then quiet: by then every clock has passed node 0's records.
+    sim.run_until(START + 20_000, |sim| {
+        if sim.rng.gen_bool(0.01) {
+            let author = sim.rng.gen_range(0..NODES);
+            sim.publish(author);
+        }
+    });
+    sim.run_until(START + 60_000, |_| {});
+    for (i, node) in sim.nodes.iter().enumerate() {
+        assert_eq!(node.refused, 0, "node {i} counted a deferral as an offence");
+    }
+    let all = by_node_0(&sim);
+    for node in 1..NODES {
+        assert!(
+            all.iter()
+                .all(|id| sim.nodes[node].records.contains_key(id)),
+            "node {node} admitted node 0's records once its clock caught up"
+        );
+    }
+    assert_converged(&sim, seed);
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mosaico_node::federation_file;
-use mosaico_node::ingest::{Ingest, Origin, Outcome};
+use mosaico_node::ingest::{Ingest, IngestOutcome, Origin};
 use mosaico_node::store::{RecordStore, SledStore};
 use mosaico_protocol::draft::Draft;
 use mosaico_protocol::fields::Member;
@@ -146,7 +146,9 @@ fn main() {
     for chunk in wires.chunks(BATCH) {
         let outcomes = ingest.ingest_batch(chunk, Origin::Sync, now);
         assert!(
-            outcomes.iter().all(|o| matches!(o, Outcome::Stored { .. })),
+            outcomes
+                .iter()
+                .all(|o| matches!(o, IngestOutcome::Stored { .. })),
             "every record is stored"
         );
     }

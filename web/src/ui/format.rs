@@ -25,12 +25,20 @@ const MONTHS: [&str; 12] = [
     "month.9", "month.10", "month.11", "month.12",
 ];
 
-/// A date such as "15 June 2025" or "15 giugno 2025".
+/// A date such as "15 June 2025", "15 giugno 2025" or "15. Juni 2025": the catalogue's
+/// `date.format` lays out the day, the month's name and the year.
 pub fn date(tr: &Tr, millis: Millis) -> String {
     let days = (millis / 86_400_000) as i64;
     let (year, month, day) = civil_from_days(days);
     let name = tr.t(MONTHS[(month - 1) as usize]);
-    format!("{day} {name} {year}")
+    tr.tf(
+        "date.format",
+        &[
+            ("day", &day.to_string()),
+            ("month", name),
+            ("year", &year.to_string()),
+        ],
+    )
 }
 
 /// A date and time in UTC: "15 June 2025, 14:03 UTC" or "15 giugno 2025, 14:03 UTC".
@@ -59,19 +67,7 @@ pub fn iso_date_time(millis: Millis) -> String {
 
 /// A whole number with the language's thousands separator: 100,000 or 100.000.
 pub fn number(lang: Lang, n: u64) -> String {
-    let separator = match lang {
-        Lang::En => ',',
-        Lang::It => '.',
-    };
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(digit);
-    }
-    out
+    Tr::new(lang).number(n)
 }
 
 /// Percent-encodes a query component (everything but RFC 3986 unreserved characters).

@@ -111,9 +111,19 @@ mod tests {
         assert_eq!(date(&it, t), "15 giugno 2025");
         assert_eq!(iso_date_time(t), "2025-06-15T15:06:40Z");
         assert_eq!(date(&en, 0), "1 January 1970");
+        assert_eq!(date(&Tr::new(Lang::De), t), "15. Juni 2025");
+        assert_eq!(date(&Tr::new(Lang::Es), t), "15 de junio de 2025");
+        assert_eq!(date(&Tr::new(Lang::Fr), t), "15 juin 2025");
+        // Catalan elides the preposition before a vowel: d'abril, de juny.
+        assert_eq!(date(&Tr::new(Lang::Ca), t), "15 de juny de 2025");
+        assert_eq!(
+            date(&Tr::new(Lang::Ca), 1_745_000_000_000),
+            "18 d'abril de 2025"
+        );
         assert_eq!(number(Lang::En, 100_000), "100,000");
         assert_eq!(number(Lang::It, 1_234_567), "1.234.567");
         assert_eq!(number(Lang::It, 999), "999");
+        assert_eq!(number(Lang::Fr, 1_234), "1\u{202F}234");
     }
 
     #[test]

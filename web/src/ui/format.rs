@@ -114,6 +114,9 @@ mod tests {
         assert_eq!(date(&Tr::new(Lang::De), t), "15. Juni 2025");
         assert_eq!(date(&Tr::new(Lang::Es), t), "15 de junio de 2025");
         assert_eq!(date(&Tr::new(Lang::Fr), t), "15 juin 2025");
+        assert_eq!(date(&Tr::new(Lang::Nl), t), "15 juni 2025");
+        // Finnish dates take the month in the partitive.
+        assert_eq!(date(&Tr::new(Lang::Fi), t), "15. kesäkuuta 2025");
         // Catalan elides the preposition before a vowel: d'abril, de juny.
         assert_eq!(date(&Tr::new(Lang::Ca), t), "15 de juny de 2025");
         assert_eq!(

@@ -28,22 +28,37 @@ pub enum Lang {
     Fr,
     /// German.
     De,
+    /// Dutch.
+    Nl,
+    /// Finnish.
+    Fi,
 }
 
 impl Lang {
     /// Every interface language, in the order the switch lists them: alphabetical by endonym,
     /// so that no language is put first and a reader finds their own where they expect it.
-    pub const ALL: [Lang; 6] = [Lang::Ca, Lang::De, Lang::En, Lang::Es, Lang::Fr, Lang::It];
+    pub const ALL: [Lang; 8] = [
+        Lang::Ca,
+        Lang::De,
+        Lang::En,
+        Lang::Es,
+        Lang::Fr,
+        Lang::It,
+        Lang::Nl,
+        Lang::Fi,
+    ];
 
     /// The BCP 47 tag.
     pub fn tag(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::It => "it",
-            Lang::Ca => "ca",
-            Lang::De => "de",
-            Lang::Fr => "fr",
             Lang::Es => "es",
+            Lang::Ca => "ca",
+            Lang::Fr => "fr",
+            Lang::De => "de",
+            Lang::Nl => "nl",
+            Lang::Fi => "fi",
         }
     }
 
@@ -60,10 +75,12 @@ impl Lang {
         match self {
             Lang::En => "English",
             Lang::It => "Italiano",
-            Lang::Ca => "Català",
-            Lang::De => "Deutsch",
-            Lang::Fr => "Français",
             Lang::Es => "Español",
+            Lang::Ca => "Català",
+            Lang::Fr => "Français",
+            Lang::De => "Deutsch",
+            Lang::Nl => "Nederlands",
+            Lang::Fi => "Suomi",
         }
     }
 
@@ -72,11 +89,8 @@ impl Lang {
     fn thousands_separator(self) -> char {
         match self {
             Lang::En => ',',
-            Lang::It => '.',
-            Lang::Ca => '.',
-            Lang::De => '.',
-            Lang::Fr => '\u{202F}',
-            Lang::Es => '.',
+            Lang::It | Lang::Es | Lang::Ca | Lang::De | Lang::Nl => '.',
+            Lang::Fr | Lang::Fi => '\u{202F}',
         }
     }
 
@@ -85,10 +99,12 @@ impl Lang {
         match self {
             Lang::En => include_str!("i18n/en.txt"),
             Lang::It => include_str!("i18n/it.txt"),
-            Lang::Ca => include_str!("i18n/ca.txt"),
-            Lang::De => include_str!("i18n/de.txt"),
-            Lang::Fr => include_str!("i18n/fr.txt"),
             Lang::Es => include_str!("i18n/es.txt"),
+            Lang::Ca => include_str!("i18n/ca.txt"),
+            Lang::Fr => include_str!("i18n/fr.txt"),
+            Lang::De => include_str!("i18n/de.txt"),
+            Lang::Nl => include_str!("i18n/nl.txt"),
+            Lang::Fi => include_str!("i18n/fi.txt"),
         }
     }
 }
@@ -228,14 +244,40 @@ mod tests {
         }
         let tags: BTreeSet<_> = Lang::ALL.iter().map(|lang| lang.tag()).collect();
         assert_eq!(tags.len(), Lang::ALL.len(), "a language is listed twice");
-        // A `match` that stops compiling when a variant is added without joining `ALL`.
+        // Every variant, as a match so that a new one does not compile until it is numbered here,
+        // and then this fails until it joins `ALL` (which `Tr::new` relies on).
+        let number = |lang: Lang| match lang {
+            Lang::En => 0,
+            Lang::It => 1,
+            Lang::Es => 2,
+            Lang::Ca => 3,
+            Lang::Fr => 4,
+            Lang::De => 5,
+            Lang::Nl => 6,
+            Lang::Fi => 7,
+        };
+        let mut listed = [false; 8];
         for lang in Lang::ALL {
-            match lang {
-                Lang::En | Lang::It | Lang::Ca | Lang::De | Lang::Fr | Lang::Es => {}
-            }
+            listed[number(lang)] = true;
         }
+        assert!(listed.iter().all(|&in_all| in_all), "{listed:?}");
         assert_eq!(Lang::from_tag("pt-BR"), None);
         assert_eq!(Lang::from_tag(""), None);
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_interface_language_by_weight() {
+        // The composition the request context uses: tags by weight, then the first one spoken.
+        let best = |header: &str| {
+            crate::query::parse_accept_language(header)
+                .iter()
+                .find_map(|tag| Lang::from_tag(tag))
+        };
+        assert_eq!(best("de-CH;q=0.5, nl-BE;q=0.9, en;q=0.1"), Some(Lang::Nl));
+        assert_eq!(best("sv-FI, fi;q=0.8, en;q=0.5"), Some(Lang::Fi));
+        assert_eq!(best("ca-ES,es;q=0.9"), Some(Lang::Ca));
+        assert_eq!(best("fr;q=0, de;q=0.2"), Some(Lang::De));
+        assert_eq!(best("pt-BR, sv"), None);
     }
 
     #[test]
@@ -368,6 +410,8 @@ mod tests {
         assert_eq!(Tr::new(Lang::Es).country("BE"), "Bélgica");
         assert_eq!(Tr::new(Lang::De).country("be"), "Belgien");
         assert_eq!(Tr::new(Lang::Fr).country("EU"), "Union européenne");
+        assert_eq!(Tr::new(Lang::Nl).country("BE"), "België");
+        assert_eq!(Tr::new(Lang::Fi).country("FI"), "Suomi");
     }
 
     #[test]
@@ -379,6 +423,8 @@ mod tests {
             (Lang::Ca, "1.234.567"),
             (Lang::De, "1.234.567"),
             (Lang::Fr, "1\u{202F}234\u{202F}567"),
+            (Lang::Nl, "1.234.567"),
+            (Lang::Fi, "1\u{202F}234\u{202F}567"),
         ];
         for (lang, text) in expected {
             let tr = Tr::new(lang);

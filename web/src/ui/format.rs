@@ -26,18 +26,20 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// A date such as "15 June 2025", "15 giugno 2025" or "15. Juni 2025": the catalogue's
-/// `date.format` lays out the day, the month's name and the year.
+/// `date.format` lays out the day, the month's name and the year, and `date.day_one` writes the
+/// first of the month (French says "1er", Italian "1º").
 pub fn date(tr: &Tr, millis: Millis) -> String {
     let days = (millis / 86_400_000) as i64;
     let (year, month, day) = civil_from_days(days);
     let name = tr.t(MONTHS[(month - 1) as usize]);
+    let day = if day == 1 {
+        tr.t("date.day_one").to_owned()
+    } else {
+        day.to_string()
+    };
     tr.tf(
         "date.format",
-        &[
-            ("day", &day.to_string()),
-            ("month", name),
-            ("year", &year.to_string()),
-        ],
+        &[("day", &day), ("month", name), ("year", &year.to_string())],
     )
 }
 
@@ -111,6 +113,9 @@ mod tests {
         assert_eq!(date(&it, t), "15 giugno 2025");
         assert_eq!(iso_date_time(t), "2025-06-15T15:06:40Z");
         assert_eq!(date(&en, 0), "1 January 1970");
+        assert_eq!(date(&Tr::new(Lang::Fr), 0), "1er janvier 1970");
+        assert_eq!(date(&Tr::new(Lang::De), 0), "1. Januar 1970");
+        assert_eq!(date(&it, 0), "1º gennaio 1970");
         assert_eq!(date(&Tr::new(Lang::De), t), "15. Juni 2025");
         assert_eq!(date(&Tr::new(Lang::Es), t), "15 de junio de 2025");
         assert_eq!(date(&Tr::new(Lang::Fr), t), "15 juin 2025");

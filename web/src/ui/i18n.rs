@@ -412,6 +412,8 @@ mod tests {
         assert_eq!(Tr::new(Lang::Fr).country("EU"), "Union européenne");
         assert_eq!(Tr::new(Lang::Nl).country("BE"), "België");
         assert_eq!(Tr::new(Lang::Fi).country("FI"), "Suomi");
+        // The country facets and filter labels read their terms from the same keys.
+        assert_eq!(Tr::new(Lang::Ca).term("country", "BE"), "Bèlgica");
     }
 
     #[test]

@@ -25,12 +25,22 @@ const MONTHS: [&str; 12] = [
     "month.9", "month.10", "month.11", "month.12",
 ];
 
-/// A date such as "15 June 2025" or "15 giugno 2025".
+/// A date such as "15 June 2025", "15 giugno 2025" or "15. Juni 2025": the catalogue's
+/// `date.format` lays out the day, the month's name and the year, and `date.day_one` writes the
+/// first of the month (French says "1er", Italian "1º").
 pub fn date(tr: &Tr, millis: Millis) -> String {
     let days = (millis / 86_400_000) as i64;
     let (year, month, day) = civil_from_days(days);
     let name = tr.t(MONTHS[(month - 1) as usize]);
-    format!("{day} {name} {year}")
+    let day = if day == 1 {
+        tr.t("date.day_one").to_owned()
+    } else {
+        day.to_string()
+    };
+    tr.tf(
+        "date.format",
+        &[("day", &day), ("month", name), ("year", &year.to_string())],
+    )
 }
 
 /// A date and time in UTC: "15 June 2025, 14:03 UTC" or "15 giugno 2025, 14:03 UTC".
@@ -59,19 +69,7 @@ pub fn iso_date_time(millis: Millis) -> String {
 
 /// A whole number with the language's thousands separator: 100,000 or 100.000.
 pub fn number(lang: Lang, n: u64) -> String {
-    let separator = match lang {
-        Lang::En => ',',
-        Lang::It => '.',
-    };
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(digit);
-    }
-    out
+    Tr::new(lang).number(n)
 }
 
 /// Percent-encodes a query component (everything but RFC 3986 unreserved characters).
@@ -115,9 +113,25 @@ mod tests {
         assert_eq!(date(&it, t), "15 giugno 2025");
         assert_eq!(iso_date_time(t), "2025-06-15T15:06:40Z");
         assert_eq!(date(&en, 0), "1 January 1970");
+        assert_eq!(date(&Tr::new(Lang::Fr), 0), "1er janvier 1970");
+        assert_eq!(date(&Tr::new(Lang::De), 0), "1. Januar 1970");
+        assert_eq!(date(&it, 0), "1º gennaio 1970");
+        assert_eq!(date(&Tr::new(Lang::De), t), "15. Juni 2025");
+        assert_eq!(date(&Tr::new(Lang::Es), t), "15 de junio de 2025");
+        assert_eq!(date(&Tr::new(Lang::Fr), t), "15 juin 2025");
+        assert_eq!(date(&Tr::new(Lang::Nl), t), "15 juni 2025");
+        // Finnish dates take the month in the partitive.
+        assert_eq!(date(&Tr::new(Lang::Fi), t), "15. kesäkuuta 2025");
+        // Catalan elides the preposition before a vowel: d'abril, de juny.
+        assert_eq!(date(&Tr::new(Lang::Ca), t), "15 de juny de 2025");
+        assert_eq!(
+            date(&Tr::new(Lang::Ca), 1_745_000_000_000),
+            "18 d'abril de 2025"
+        );
         assert_eq!(number(Lang::En, 100_000), "100,000");
         assert_eq!(number(Lang::It, 1_234_567), "1.234.567");
         assert_eq!(number(Lang::It, 999), "999");
+        assert_eq!(number(Lang::Fr, 1_234), "1\u{202F}234");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! crate implements, and `docs/protocol/vectors.json` the test vectors that keep the two in step.
 
 pub mod canonical;
+pub mod concepts;
 pub mod draft;
 pub mod fields;
 pub mod head;

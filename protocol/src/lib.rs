@@ -9,6 +9,7 @@
 
 pub mod admission;
 pub mod canonical;
+pub mod concepts;
 pub mod draft;
 pub mod fields;
 pub mod head;

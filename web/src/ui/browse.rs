@@ -164,7 +164,7 @@ pub(crate) async fn home<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Resp
         };
         h.raw("<li>").elem("strong", &[], &member.name);
         if let Some(country) = &member.country {
-            h.raw(" (").text(country).raw(")");
+            h.raw(" (").text(tr.country(country)).raw(")");
         }
         h.raw(" — ")
             .elem("span", &[("class", "state")], state)

@@ -178,13 +178,6 @@ impl Tr {
 
     /// The name of a country in this language, from its two-letter code (`BE` → "Belgio"; `EU`
     /// is the European Union), or the code itself for a country the catalogues do not name.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the renderers (browse, record, members, layout) are wired to it after the web/ui restructuring merges"
-        )
-    )]
     pub fn country<'a>(&self, code: &'a str) -> &'a str {
         let key = format!("country.{}", code.to_ascii_uppercase());
         match self.catalogue.get(key.as_str()) {

@@ -268,7 +268,7 @@ pub(crate) fn record_card(
         h.raw(" · ").text(org);
     }
     if let Some(country) = &item.country {
-        h.raw(" · ").text(country);
+        h.raw(" · ").text(tr.country(country));
         if let Some(nuts) = &item.nuts {
             h.raw(" (").text(nuts).raw(")");
         }

@@ -56,7 +56,11 @@ pub(crate) async fn members_page<B: Backend>(State(backend): State<B>, ctx: Ctx)
     h.raw("</tr></thead><tbody>");
     for member in &members.members {
         h.raw("<tr>").elem("th", &[("scope", "row")], &member.name);
-        h.elem("td", &[], member.country.as_deref().unwrap_or("—"));
+        h.elem(
+            "td",
+            &[],
+            member.country.as_deref().map_or("—", |c| tr.country(c)),
+        );
         h.elem("td", &[], member.nuts.as_deref().unwrap_or("—"));
         h.raw("<td><code>")
             .text(&member.fingerprint)

@@ -408,7 +408,7 @@ pub(crate) fn details(h: &mut Html, tr: &Tr, body: &Body) {
         dt_dd(h, tr.t("field.organisation"), org);
     }
     if let Some(country) = &body.country {
-        dt_dd(h, tr.t("field.country"), country);
+        dt_dd(h, tr.t("field.country"), tr.country(country));
     }
     if let Some(nuts) = &body.nuts {
         dt_dd(h, tr.t("field.nuts"), nuts);

@@ -17,9 +17,7 @@ use mosaico_protocol::trust::{Authority, Federation};
 use mosaico_protocol::{Kind, LogicalKey, Record, RecordId, SecretKey, Unverified, Verified};
 use tokio::sync::broadcast;
 
-/// Re-exported from [`crate::clock`], the clock's one owner, for the callers (the command line,
-/// the importer, the end-to-end tests) that name it here.
-pub use crate::clock::now_millis;
+use crate::clock::now_millis;
 use crate::ingest::{Ingest, IngestError, IngestOutcome, Origin};
 use crate::metrics::NodeMetrics;
 use crate::network::{NetworkHandle, PublishOutcome};
@@ -163,7 +161,11 @@ impl<S: RecordStore> RecordIntake<S> {
     /// Runs a batch of records from catch-up through ingest (one durable flush for the batch).
     /// Shared rather than owned: the caller keeps the bytes of records to try again later (a
     /// membership update waiting for its predecessor) without copying a whole batch.
-    pub async fn receive_batch(&self, wires: Arc<Vec<Vec<u8>>>, origin: Origin) -> Vec<IngestOutcome> {
+    pub async fn receive_batch(
+        &self,
+        wires: Arc<Vec<Vec<u8>>>,
+        origin: Origin,
+    ) -> Vec<IngestOutcome> {
         let intake = self.clone();
         let count = wires.len();
         let outcomes = tokio::task::spawn_blocking(move || {
@@ -190,7 +192,10 @@ impl<S: RecordStore> RecordIntake<S> {
 
     /// Stores a record this node verified itself (a local publish), on a blocking thread.
     /// `Err` means the blocking task was lost, which only happens while the runtime shuts down.
-    async fn receive_verified(&self, record: Record<Verified>) -> Result<IngestOutcome, ShuttingDown> {
+    async fn receive_verified(
+        &self,
+        record: Record<Verified>,
+    ) -> Result<IngestOutcome, ShuttingDown> {
         let intake = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             intake.inner.ingest.ingest_verified(record, Origin::Local)
@@ -394,7 +399,9 @@ impl<S: RecordStore> Node<S> {
             IngestOutcome::Deferred { reason, .. } => {
                 return Err(LocalPublishError::Refused(reason.into()));
             }
-            IngestOutcome::Refused(IngestError::Store(e)) => return Err(LocalPublishError::Store(e)),
+            IngestOutcome::Refused(IngestError::Store(e)) => {
+                return Err(LocalPublishError::Store(e));
+            }
             IngestOutcome::Refused(e) => return Err(LocalPublishError::Refused(e)),
         };
         let gossip = match self

@@ -13,8 +13,8 @@
 use mosaico_web::Role;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_millis;
 use crate::datadir::{DataDir, token_hash};
-use crate::node::now_millis;
 use crate::store::{RecordStore, SledStore, StoreError};
 
 /// The metadata entry holding the registry.

@@ -29,7 +29,7 @@ fn main() {
     )
     .expect("key");
     let languages = ["it", "en", "ca", "nl", "fi", "de", "fr", "es"];
-    let start = mosaico_node::node::now_millis() - 365 * 24 * 3600 * 1000;
+    let start = mosaico_node::clock::now_millis() - 365 * 24 * 3600 * 1000;
     let mut first_id = None;
     // Every fifth id, for the run that reads records all over the store.
     let mut spread_ids = Vec::with_capacity(RECORDS / 5);

@@ -35,7 +35,7 @@ fn records(
     cases: &[Value],
     distinct: &HashSet<usize>,
 ) -> Vec<Record<Verified>> {
-    let start = mosaico_node::node::now_millis() - 365 * 24 * 3600 * 1000;
+    let start = mosaico_node::clock::now_millis() - 365 * 24 * 3600 * 1000;
     let mut next_distinct = 0;
     (0..RECORDS)
         .map(|i| {

@@ -37,7 +37,7 @@ fn per_record(what: &str, records: usize, started: Instant, bare_us: f64) -> f64
 
 fn main() {
     let secret = SecretKey::from_bytes(*b"mosaico ingest benchmark key 32b");
-    let now = mosaico_node::node::now_millis();
+    let now = mosaico_node::clock::now_millis();
     let genesis = federation_file::genesis(
         "bench",
         vec![Member {

@@ -21,7 +21,7 @@ fn draft(slug: &str, title: &str) -> Draft {
 }
 
 fn now() -> u64 {
-    mosaico_node::node::now_millis()
+    mosaico_node::clock::now_millis()
 }
 
 fn metric(region: &Region, outcome: &str) -> u64 {

@@ -96,7 +96,7 @@ fn hostile_sync_peers_are_dropped_and_honest_peers_still_bring_the_node_up_to_da
             let draft = Draft::from_value(json!({"kind": "solution", "slug": format!("forged-{i}"),
                 "title": {"en": "Forged"}, "summary": {"en": "S"}, "organisation": "O", "country": "IT"}))
             .expect("draft");
-            let unsigned = draft.into_unsigned(outsider.public_key(), 1, mosaico_node::node::now_millis()).expect("unsigned");
+            let unsigned = draft.into_unsigned(outsider.public_key(), 1, mosaico_node::clock::now_millis()).expect("unsigned");
             Record::sign(unsigned, &outsider).expect("signed").to_wire()
         })
         .collect();

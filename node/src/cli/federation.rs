@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use mosaico_node::clock::now_millis;
 use mosaico_node::datadir::DataDir;
 use mosaico_node::federation_file;
-use mosaico_node::node::now_millis;
 use serde_json::json;
 
 /// `mosaico federation …`.

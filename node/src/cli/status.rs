@@ -1,8 +1,8 @@
 //! `mosaico status`: the running node's state, as lines for people or JSON for scripts.
 
 use mosaico_node::client::NodeApiClient;
+use mosaico_node::clock::now_millis;
 use mosaico_node::datadir::DataDir;
-use mosaico_node::node::now_millis;
 use serde_json::Value;
 
 use super::{ClientArgs, problem};

@@ -136,7 +136,7 @@ impl Totals {
 /// Checks a draft against the protocol's rules without the node, as if signed now (the clock is
 /// the shell's to read): see [`mosaico_import::check_draft`].
 fn check_draft_now(draft: &Value) -> Result<(), Vec<String>> {
-    mosaico_import::check_draft(draft, crate::node::now_millis())
+    mosaico_import::check_draft(draft, crate::clock::now_millis())
 }
 
 /// The content of a head record: everything but the fields the node sets when it signs.

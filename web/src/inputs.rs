@@ -28,7 +28,8 @@ pub(crate) struct ListParams {
     /// Only records using this technology (e.g. `chatbot`).
     #[param(max_length = 200)]
     technology: Option<String>,
-    /// Only records from this country (ISO 3166-1 alpha-2, capitals).
+    /// Only records from this country (ISO 3166-1 alpha-2, capitals; `EU` for records about the
+    /// whole European Union).
     #[param(pattern = "^[A-Z]{2}$", example = "IT")]
     country: Option<String>,
     /// Only records whose NUTS code starts with this prefix (`ITH` finds ITH5 and ITH3).
@@ -68,7 +69,8 @@ pub(crate) struct EventParams {
     /// Only records using this technology.
     #[param(max_length = 200)]
     technology: Option<String>,
-    /// Only records from this country (ISO 3166-1 alpha-2, capitals).
+    /// Only records from this country (ISO 3166-1 alpha-2, capitals; `EU` for records about the
+    /// whole European Union).
     #[param(pattern = "^[A-Z]{2}$", example = "IT")]
     country: Option<String>,
     /// Only records whose NUTS code starts with this prefix.

@@ -25,10 +25,13 @@ pub const LANGUAGES: [&str; 12] = [
 ];
 
 /// The scheme files compiled into the crate: adding a file to the scheme is one line here.
-const BUILTIN_FILES: &[(&str, &str)] = &[(
-    "techniques.jsonld",
-    include_str!("../concepts/techniques.jsonld"),
-)];
+const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "techniques.jsonld",
+        include_str!("../concepts/techniques.jsonld"),
+    ),
+    ("domains.jsonld", include_str!("../concepts/domains.jsonld")),
+];
 
 /// The compact prefix of concept ids, and the full IRI prefix it stands for.
 const ID_PREFIX: &str = "mc:";
@@ -892,7 +895,8 @@ mod tests {
     #[test]
     fn the_builtin_scheme_loads() {
         let scheme = ConceptScheme::builtin();
-        assert!(scheme.len() >= 200, "only {} concepts", scheme.len());
+        // Techniques and data (about 200), application areas and practice (about 200).
+        assert!(scheme.len() >= 400, "only {} concepts", scheme.len());
         for c in scheme.concepts() {
             for lang in LANGUAGES {
                 assert!(c.pref_labels.contains_key(lang), "{} {lang}", c.id);
@@ -951,5 +955,18 @@ mod tests {
                 .map(|c| c.id.as_str()),
             Some("mc:pseudonymisation")
         );
+        // The demo's cross-language checks start from these labels.
+        for (lang, label, id) in [
+            ("it", "semafori", "mc:smart-traffic-lights"),
+            ("fi", "liikennevalot", "mc:smart-traffic-lights"),
+            ("nl", "verkeerslichten", "mc:smart-traffic-lights"),
+            ("it", "sentenze", "mc:court-rulings"),
+        ] {
+            assert_eq!(
+                scheme.by_label(lang, label).map(|c| c.id.as_str()),
+                Some(id),
+                "{lang} {label}"
+            );
+        }
     }
 }

@@ -29,9 +29,10 @@ pub const SESSION_IDLE: Duration = Duration::from_secs(8 * 3600);
 /// Sessions held at once; the least recently used goes first beyond this.
 pub const MAX_SESSIONS: usize = 4096;
 
-/// One signed-in browser.
+/// One signed-in browser: a staff member's session in the web UI (not a catch-up session, which is
+/// `mosaico_protocol::replication::Session`).
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct StaffSession {
     /// The bearer token the publisher signed in with.
     pub token: String,
     /// The CSRF token the session's forms carry.
@@ -42,11 +43,11 @@ pub struct Session {
 /// The table of sessions, shared by every request of one router.
 #[derive(Debug, Clone, Default)]
 pub struct Sessions {
-    table: Arc<Mutex<HashMap<String, Session>>>,
+    table: Arc<Mutex<HashMap<String, StaffSession>>>,
 }
 
 impl Sessions {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, StaffSession>> {
         // A panic elsewhere must not sign everyone out: the table stays usable.
         self.table
             .lock()
@@ -69,7 +70,7 @@ impl Sessions {
         }
         table.insert(
             id.clone(),
-            Session {
+            StaffSession {
                 token: token.to_owned(),
                 csrf: random_token(),
                 last_used: now,
@@ -79,7 +80,7 @@ impl Sessions {
     }
 
     /// The live session with this id, marked as used.
-    pub fn get(&self, id: &str) -> Option<Session> {
+    pub fn get(&self, id: &str) -> Option<StaffSession> {
         let now = Instant::now();
         let mut table = self.lock();
         let session = table.get_mut(id)?;

@@ -6,13 +6,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use mosaico_protocol::{Record, Verified};
 
-use super::handlers::refuse_foreign;
+use super::handlers::load_own;
 use crate::backend::{Backend, PublishError};
 use crate::ui::context::{Ctx, SignedIn, redirect};
 use crate::ui::html::Html;
 use crate::ui::layout::{NavSection, error_page, page_with_status};
 use crate::ui::posted::{FormPairs, csrf_checked, field_value};
-use crate::ui::record::load;
 use crate::views::pick_language;
 
 /// The confirmation step before a retraction.
@@ -21,13 +20,10 @@ pub(crate) async fn retract_confirm<B: Backend>(
     Path(id): Path<String>,
     SignedIn { ctx, .. }: SignedIn,
 ) -> Response {
-    let record = match load(&backend, &ctx, &id) {
+    let record = match load_own(&backend, &ctx, &id) {
         Ok(record) => record,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_foreign(&backend, &ctx, &record) {
-        return refusal;
-    }
     retract_page(&ctx, &record, StatusCode::OK)
 }
 
@@ -80,13 +76,10 @@ pub(crate) async fn retract<B: Backend>(
     };
     let SignedIn { ctx, session } = signed_in;
     let role = session.role;
-    let record = match load(&backend, &ctx, &id) {
+    let record = match load_own(&backend, &ctx, &id) {
         Ok(record) => record,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_foreign(&backend, &ctx, &record) {
-        return refusal;
-    }
     if field_value(&pairs, "confirm") != Some("yes") || !role.may_publish(&record.header().kind) {
         return retract_page(&ctx, &record, StatusCode::OK);
     }

@@ -118,6 +118,7 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
             total: result.total,
             next_cursor,
             facets: result.facets,
+            reading: result.reading,
         })
     }
 
@@ -163,6 +164,10 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
 
     fn members(&self) -> MembersView {
         MembersView::from_federation(&self.node.federation())
+    }
+
+    fn concepts(&self) -> Arc<mosaico_protocol::concepts::ConceptScheme> {
+        self.search.scheme()
     }
 
     fn status(&self) -> StatusView {

@@ -231,6 +231,12 @@ fn id_line(text: &str, raw_id: &str) -> usize {
     1
 }
 
+/// The compact id (`mc:<slug>`) of `raw`, when it is a well-formed concept id, compact or as
+/// the full IRI `urn:mosaico:concept:<slug>`. Whether the scheme knows it is another question.
+pub fn compact_concept_id(raw: &str) -> Option<String> {
+    compact_id(raw)
+}
+
 /// The compact id of `raw`, when it is a well-formed concept id (compact or full IRI).
 fn compact_id(raw: &str) -> Option<String> {
     let slug = raw

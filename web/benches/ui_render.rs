@@ -67,6 +67,7 @@ impl Backend for Indexed {
                 id: item.id,
             }),
             facets: facets.clone(),
+            reading: Default::default(),
         })
     }
     fn record(&self, id: &RecordId) -> Result<Option<Record<Verified>>, BackendError> {
@@ -83,6 +84,9 @@ impl Backend for Indexed {
     }
     fn members(&self) -> MembersView {
         self.trust.members()
+    }
+    fn concepts(&self) -> std::sync::Arc<mosaico_protocol::concepts::ConceptScheme> {
+        self.trust.concepts()
     }
     fn status(&self) -> StatusView {
         self.trust.status()

@@ -71,6 +71,7 @@ pub(crate) async fn list_records<B: Backend>(
         items: page.items,
         total: page.total,
         facets: page.facets,
+        query: query.q.is_some().then_some(page.reading),
     };
     Ok((
         [

@@ -161,6 +161,10 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// The node's own state.
     fn status(&self) -> StatusView;
 
+    /// The concept scheme the node matches queries and records against: the built-in one plus
+    /// any files the operator added.
+    fn concepts(&self) -> std::sync::Arc<mosaico_protocol::concepts::ConceptScheme>;
+
     /// The peers the node knows, asked of the task that owns the swarm.
     fn peers(&self) -> impl Future<Output = Result<Vec<PeerView>, BackendError>> + Send;
 

@@ -18,9 +18,10 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{FieldErrorView, Problem};
 use crate::inputs::{DraftSchema, EnvelopeSchema, PublishRequest};
 use crate::views::{
-    AuthorityView, EndorsementView, Facets, FederationView, LogicalKeySchema, MemberView,
-    MembersView, PeerSyncView, PeerView, PublishedView, RecordList, RecordSummary, RecordView,
-    SignatureView, StatusView, VersionsView,
+    AuthorityView, EndorsementView, Facets, FederationView, LogicalKeySchema, MatchWhy,
+    MatchedConcept, MemberView, MembersView, PeerSyncView, PeerView, PublishedView,
+    QueryLanguageSource, QueryReading, RecordList, RecordSummary, RecordView, SignatureView,
+    StatusView, VersionsView,
 };
 use crate::{api, sse};
 
@@ -92,7 +93,7 @@ impl Modify for BearerAuth {
     ),
     components(schemas(
         Problem, FieldErrorView, RecordView, SignatureView, AuthorityView, VersionsView, RecordSummary,
-        RecordList, Facets, PublishedView, LogicalKeySchema, MembersView, FederationView, MemberView,
+        RecordList, Facets, MatchWhy, QueryReading, MatchedConcept, QueryLanguageSource, PublishedView, LogicalKeySchema, MembersView, FederationView, MemberView,
         EndorsementView, StatusView, PeerSyncView, PeerView, PublishRequest, DraftSchema, EnvelopeSchema,
         sse::ReloadNotice,
     )),

@@ -80,6 +80,15 @@ pub struct RecordQuery {
     pub lang: Option<String>,
     /// Languages from `Accept-Language`, best first.
     pub accept_languages: Vec<String>,
+    /// The language the text query is written in, when the client says so (`q_lang`). Unlike
+    /// `lang`, which filters records by their language, this only tells the search how to read
+    /// `q`: which stemmer, and which concept labels to match it against.
+    pub query_lang: Option<String>,
+    /// The language of the UI the query was typed into, when it came through the UI: the
+    /// query's language when neither `q_lang` nor the text itself says otherwise.
+    pub ui_lang: Option<String>,
+    /// Only records that carry this concept (signed by the author or derived from the text).
+    pub concept: Option<String>,
     /// Only versions created at or after this time (milliseconds since the epoch).
     pub updated_since: Option<Millis>,
     /// The order.
@@ -126,6 +135,9 @@ impl RecordQuery {
                 .unwrap_or_default(),
             self.author.map(|a| a.to_hex()).unwrap_or_default(),
             self.language_preferences().join(","),
+            self.query_lang.clone().unwrap_or_default(),
+            self.ui_lang.clone().unwrap_or_default(),
+            self.concept.clone().unwrap_or_default(),
             self.updated_since
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
@@ -231,6 +243,9 @@ pub fn parse_record_query(
         accept_languages: accept_language
             .map(parse_accept_language)
             .unwrap_or_default(),
+        query_lang: None,
+        ui_lang: None,
+        concept: None,
         updated_since: None,
         sort: Sort::Newest,
         cursor: None,
@@ -270,6 +285,11 @@ pub fn parse_record_query(
                 check_language_tag(value).map_err(|e| QueryError::new(name, e))?;
                 query.lang = Some(value.clone());
             }
+            "q_lang" => {
+                check_language_tag(value).map_err(|e| QueryError::new(name, e))?;
+                query.query_lang = Some(value.clone());
+            }
+            "concept" => query.concept = Some(parse_concept_id(value)?),
             "updated_since" => {
                 query.updated_since = Some(value.parse().map_err(|_| {
                     QueryError::new(
@@ -284,7 +304,7 @@ pub fn parse_record_query(
             _ => {
                 return Err(QueryError::new(
                     name,
-                    "is not a parameter of this endpoint (q, kind, theme, technology, country, nuts, status, author, lang, updated_since, sort, cursor, limit)",
+                    "is not a parameter of this endpoint (q, q_lang, kind, theme, technology, concept, country, nuts, status, author, lang, updated_since, sort, cursor, limit)",
                 ));
             }
         }
@@ -321,6 +341,20 @@ fn parse_text_query(value: &str) -> Result<String, QueryError> {
         return Err(QueryError::new("q", "contains control characters"));
     }
     Ok(value.to_owned())
+}
+
+/// A concept id as records carry it (`mc:<slug>`), known to the local scheme or not: a
+/// federation may run several scheme versions, so an unknown id is still a fair filter.
+fn parse_concept_id(value: &str) -> Result<String, QueryError> {
+    mosaico_protocol::concepts::compact_concept_id(value).ok_or_else(|| {
+        QueryError::new(
+            "concept",
+            format!(
+                "{:?} is not a concept id: write mc: followed by lowercase letters, digits and hyphens, e.g. mc:machine-translation",
+                truncate(value)
+            ),
+        )
+    })
 }
 
 fn parse_term(name: &str, value: &str) -> Result<String, QueryError> {

@@ -356,6 +356,7 @@ impl MemoryState {
             total,
             next_cursor,
             facets,
+            reading: Default::default(),
         })
     }
 }
@@ -391,6 +392,15 @@ impl Backend for MemoryBackend {
 
     fn members(&self) -> MembersView {
         MembersView::from_federation(&self.lock().federation)
+    }
+
+    fn concepts(&self) -> std::sync::Arc<mosaico_protocol::concepts::ConceptScheme> {
+        static BUILTIN: std::sync::OnceLock<
+            std::sync::Arc<mosaico_protocol::concepts::ConceptScheme>,
+        > = std::sync::OnceLock::new();
+        std::sync::Arc::clone(BUILTIN.get_or_init(|| {
+            std::sync::Arc::new(mosaico_protocol::concepts::ConceptScheme::builtin())
+        }))
     }
 
     fn status(&self) -> StatusView {

@@ -182,6 +182,65 @@ pub struct RecordSummary {
     /// `<mark>`; everything else HTML-escaped, so it can be inserted into a page as is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
+    /// For a text search: why this record matched (the text in which languages, which of the
+    /// query's concepts it carries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<MatchWhy>,
+}
+
+/// Why one result matched a text query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MatchWhy {
+    /// The languages (primary subtags) of the record's text in which the query's words were
+    /// found, each stemmed its own way.
+    pub text: Vec<String>,
+    /// The ids of the query's concepts that the record carries, signed by its author or derived
+    /// from its text.
+    pub concepts: Vec<String>,
+}
+
+/// Where the language a query was read in came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueryLanguageSource {
+    /// The client named it (`q_lang`).
+    Explicit,
+    /// Read from the query's own words.
+    Detected,
+    /// The language of the UI the query was typed into.
+    Interface,
+    /// The client's `Accept-Language`.
+    AcceptLanguage,
+}
+
+/// A concept the query's words matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MatchedConcept {
+    /// The concept's id (`mc:<slug>`).
+    pub id: String,
+    /// The query's words that matched one of its labels, as typed.
+    pub matched: String,
+    /// The concept's preferred label in the query's language.
+    pub label: String,
+}
+
+/// How a text query was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueryReading {
+    /// The language the query was read in (primary subtag), when one was settled on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Where that language came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_source: Option<QueryLanguageSource>,
+    /// The concepts the query matched, in the order of the query's words. Records carrying
+    /// them are found whatever language they are written in.
+    pub concepts: Vec<MatchedConcept>,
+    /// Whether the search went across languages through concepts; false means plain text search.
+    pub expanded: bool,
+    /// Why the search is plain text search, or anything else the client should be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 impl RecordSummary {
@@ -214,6 +273,7 @@ impl RecordSummary {
             created_at: header.created_at,
             retracted: header.retracted,
             snippet: None,
+            why: None,
         }
     }
 }
@@ -258,6 +318,8 @@ pub struct Facets {
     pub country: BTreeMap<String, u64>,
     /// Records per status.
     pub status: BTreeMap<String, u64>,
+    /// Records per concept id (signed by the author or derived from the text).
+    pub concept: BTreeMap<String, u64>,
 }
 
 impl Facets {
@@ -293,6 +355,8 @@ pub struct RecordPage {
     pub next_cursor: Option<Cursor>,
     /// Facet counts over the whole result.
     pub facets: Facets,
+    /// How the text query was read (empty without one).
+    pub reading: QueryReading,
 }
 
 /// One page of search results, as the client sees it.
@@ -307,6 +371,10 @@ pub struct RecordList {
     pub next_cursor: Option<String>,
     /// Facet counts over the whole result, not only this page.
     pub facets: Facets,
+    /// For a text search: the language the query was read in, the concepts it matched, and
+    /// whether it went across languages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<QueryReading>,
 }
 
 /// The answer to a publish or retraction.

@@ -125,6 +125,8 @@ pub struct SearchResult {
     pub has_more: bool,
     /// Facet counts over every match.
     pub facets: Facets,
+    /// How the text query was read.
+    pub reading: mosaico_web::views::QueryReading,
 }
 
 /// The search index: tantivy's index, a reader, and the analysers.
@@ -133,6 +135,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     analyzers: Vec<(Analysis, TextAnalyzer)>,
+    /// The concept scheme queries and records are matched against.
+    scheme: std::sync::Arc<mosaico_protocol::concepts::ConceptScheme>,
     /// The directory, or `None` in memory.
     dir: Option<PathBuf>,
 }
@@ -179,6 +183,7 @@ impl SearchIndex {
             reader,
             fields,
             analyzers,
+            scheme: std::sync::Arc::new(mosaico_protocol::concepts::ConceptScheme::builtin()),
             dir,
         })
     }
@@ -204,6 +209,11 @@ impl SearchIndex {
         let bytes = serde_json::to_vec(&marker).unwrap_or_default();
         std::fs::write(&temporary, bytes).map_err(io_error(&temporary))?;
         std::fs::rename(&temporary, &path).map_err(io_error(&path))
+    }
+
+    /// The concept scheme queries and records are matched against.
+    pub fn scheme(&self) -> std::sync::Arc<mosaico_protocol::concepts::ConceptScheme> {
+        std::sync::Arc::clone(&self.scheme)
     }
 
     /// Number of searchable heads.
@@ -284,6 +294,7 @@ impl SearchIndex {
             total: fruit.total,
             has_more,
             facets: fruit.facets,
+            reading: Default::default(),
         })
     }
 

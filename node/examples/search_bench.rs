@@ -278,7 +278,13 @@ fn main() {
     );
 
     let started = Instant::now();
-    let index = rebuild(&index_dir(dir.path()), &store, &mut |_, _| {}).expect("index");
+    let index = rebuild(
+        &index_dir(dir.path()),
+        &store,
+        std::sync::Arc::new(mosaico_protocol::concepts::ConceptScheme::builtin()),
+        &mut |_, _| {},
+    )
+    .expect("index");
     println!(
         "index build: {:.1} s for {} documents",
         started.elapsed().as_secs_f64(),

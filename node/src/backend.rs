@@ -94,6 +94,12 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
     fn list_records(&self, query: &RecordQuery) -> Result<RecordPage, BackendError> {
         let languages = query.language_preferences();
         let result = self.search.search(query).map_err(search_error)?;
+        let concept_ids: Vec<String> = result
+            .reading
+            .concepts
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
         let mut items = Vec::with_capacity(result.hits.len());
         for hit in &result.hits {
             // The index may briefly lag the store, never lead it: a missing record is skipped.
@@ -102,7 +108,11 @@ impl<S: RecordStore> Backend for NodeBackend<S> {
             };
             let mut summary = RecordSummary::from_record(&record, &languages);
             if let Some(q) = &query.q {
-                summary.snippet = self.search.snippet(&record, q, summary.lang.as_deref());
+                let (snippet, why) =
+                    self.search
+                        .annotate(&record, q, &concept_ids, summary.lang.as_deref());
+                summary.snippet = snippet;
+                summary.why = Some(why);
             }
             items.push(summary);
         }

@@ -87,9 +87,12 @@ pub async fn run(options: RunOptions, stop: impl Future<Output = ()>) -> anyhow:
     // Subscribed before the index is checked against the store, so no record stored from here
     // on escapes the index.
     let search_events = node.subscribe();
+    // Loaded before anything listens, so a malformed scheme file stops the start with its path,
+    // line and reason.
+    let scheme = crate::search::load_scheme(data.root())?;
     let search = {
         let (dir, store) = (crate::search::index_dir(data.root()), Arc::clone(&store));
-        tokio::task::spawn_blocking(move || crate::search::ensure_fresh(&dir, &*store))
+        tokio::task::spawn_blocking(move || crate::search::ensure_fresh(&dir, &*store, scheme))
             .await
             .context("the search index task failed")??
     };

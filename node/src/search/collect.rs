@@ -88,7 +88,14 @@ pub struct PageCollector {
     pub want: usize,
 }
 
-const FACETS: [&str; 5] = ["kind", "theme", "technology", "country", "status"];
+const FACETS: [&str; 6] = [
+    "kind",
+    "theme",
+    "technology",
+    "country",
+    "status",
+    "concept",
+];
 
 fn facet_map(facets: &mut Facets, index: usize) -> &mut BTreeMap<String, u64> {
     match index {
@@ -96,7 +103,8 @@ fn facet_map(facets: &mut Facets, index: usize) -> &mut BTreeMap<String, u64> {
         1 => &mut facets.theme,
         2 => &mut facets.technology,
         3 => &mut facets.country,
-        _ => &mut facets.status,
+        4 => &mut facets.status,
+        _ => &mut facets.concept,
     }
 }
 

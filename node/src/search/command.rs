@@ -41,10 +41,16 @@ pub fn reindex(data: &DataDir) -> Result<(), ReindexError> {
         .progress_chars("=> "),
     );
     let started = std::time::Instant::now();
-    let index = rebuild(&index_dir(data.root()), &store, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let scheme = super::load_scheme(data.root())?;
+    let index = rebuild(
+        &index_dir(data.root()),
+        &store,
+        scheme,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )?;
     bar.finish();
     eprintln!(
         "indexed {} searchable records in {:.1} s",

@@ -14,6 +14,7 @@
 pub mod analysis;
 mod collect;
 pub mod command;
+pub mod concepts;
 pub mod indexer;
 mod schema;
 
@@ -40,8 +41,12 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::store::{RecordStore, StoreError};
 use analysis::{Analysis, terms, terms_at, within_one_edit};
 use collect::{Order, PageCollector, SortKey};
+use concepts::{ConceptMatcher, LanguageBasis, QueryConcepts};
+use mosaico_protocol::concepts::{ConceptScheme, SchemeError};
+use mosaico_web::views::{MatchWhy, MatchedConcept, QueryLanguageSource, QueryReading};
 pub use schema::INDEX_SCHEMA_VERSION;
 use schema::{Fields, build_schema, document, key_text, primary_subtag, register_analyzers};
+use std::sync::Arc;
 
 /// Title matches weigh this much more than matches in the summary and description.
 const TITLE_BOOST: f32 = 3.0;
@@ -49,6 +54,17 @@ const TITLE_BOOST: f32 = 3.0;
 const FUZZY_WEIGHT: f32 = 0.4;
 /// Words this long or longer tolerate one typo; shorter ones would match too much.
 const FUZZY_MIN_CHARS: usize = 5;
+/// A concept the query matched weighs this much, per title or body occurrence in the record, as
+/// a query word does.
+const CONCEPT_WEIGHT: f32 = 1.0;
+/// When the query matched concepts, a word outside them weighs this much: it still ranks
+/// records that have it first, but a record is found through the concepts even without it
+/// (its text may be in another language).
+const RESIDUAL_WEIGHT: f32 = 0.5;
+/// A word inside a concept's match weighs this much as text: the concept already counts it.
+const COVERED_WORD_WEIGHT: f32 = 0.25;
+/// Text matches in the query's own language weigh this much more than in others.
+const QUERY_LANGUAGE_BOOST: f32 = 1.2;
 /// Query words considered; the web layer already caps the query at 200 characters.
 const MAX_QUERY_WORDS: usize = 16;
 /// Characters of a snippet.
@@ -80,6 +96,9 @@ pub enum SearchError {
         /// The error.
         source: std::io::Error,
     },
+    /// A concept scheme file of the data directory cannot be read or is malformed.
+    #[error("the concept scheme cannot be loaded: {0}")]
+    Scheme(String),
     /// The store failed while the index was being built.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -103,6 +122,10 @@ pub struct Marker {
     pub schema_version: u32,
     /// `RecordStore::len` when the index last matched the store.
     pub records: u64,
+    /// The fingerprint of the concept scheme the derived concepts come from (0 when the index
+    /// was written before concepts were derived).
+    #[serde(default)]
+    pub scheme: u64,
 }
 
 /// One hit of a page.
@@ -135,8 +158,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     analyzers: Vec<(Analysis, TextAnalyzer)>,
-    /// The concept scheme queries and records are matched against.
-    scheme: std::sync::Arc<mosaico_protocol::concepts::ConceptScheme>,
+    /// The concept scheme queries and records are matched against, analysed.
+    matcher: ConceptMatcher,
     /// The directory, or `None` in memory.
     dir: Option<PathBuf>,
 }
@@ -151,14 +174,25 @@ impl std::fmt::Debug for SearchIndex {
 }
 
 impl SearchIndex {
-    /// An empty index in memory, for tests.
+    /// An empty index in memory with the built-in concept scheme, for tests.
     pub fn in_memory() -> Result<SearchIndex, SearchError> {
-        let (schema, _) = build_schema();
-        Self::from_index(Index::create_in_ram(schema), None)
+        Self::in_memory_with(Arc::new(ConceptScheme::builtin()))
     }
 
-    /// Opens the index in `dir`, creating an empty one if there is none.
+    /// An empty index in memory matching `scheme`.
+    pub fn in_memory_with(scheme: Arc<ConceptScheme>) -> Result<SearchIndex, SearchError> {
+        let (schema, _) = build_schema();
+        Self::from_index(Index::create_in_ram(schema), None, scheme)
+    }
+
+    /// Opens the index in `dir` with the built-in concept scheme, creating an empty one if there
+    /// is none.
     pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
+        Self::open_with(dir, Arc::new(ConceptScheme::builtin()))
+    }
+
+    /// Opens the index in `dir`, matching `scheme`, creating an empty one if there is none.
+    pub fn open_with(dir: &Path, scheme: Arc<ConceptScheme>) -> Result<SearchIndex, SearchError> {
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
         let (schema, _) = build_schema();
         let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Io {
@@ -166,10 +200,14 @@ impl SearchIndex {
             source: std::io::Error::other(e.to_string()),
         })?;
         let index = Index::open_or_create(directory, schema)?;
-        Self::from_index(index, Some(dir.to_owned()))
+        Self::from_index(index, Some(dir.to_owned()), scheme)
     }
 
-    fn from_index(index: Index, dir: Option<PathBuf>) -> Result<SearchIndex, SearchError> {
+    fn from_index(
+        index: Index,
+        dir: Option<PathBuf>,
+        scheme: Arc<ConceptScheme>,
+    ) -> Result<SearchIndex, SearchError> {
         register_analyzers(&index);
         let (_, fields) = build_schema();
         // Reloaded by the writer after each commit, not on a timer: a commit is the only change.
@@ -183,7 +221,7 @@ impl SearchIndex {
             reader,
             fields,
             analyzers,
-            scheme: std::sync::Arc::new(mosaico_protocol::concepts::ConceptScheme::builtin()),
+            matcher: ConceptMatcher::new(scheme),
             dir,
         })
     }
@@ -202,6 +240,7 @@ impl SearchIndex {
         let marker = Marker {
             schema_version: INDEX_SCHEMA_VERSION,
             records,
+            scheme: self.matcher.fingerprint(),
         };
         let path = dir.join(MARKER_FILE);
         let temporary = dir.join(format!("{MARKER_FILE}.tmp"));
@@ -212,8 +251,8 @@ impl SearchIndex {
     }
 
     /// The concept scheme queries and records are matched against.
-    pub fn scheme(&self) -> std::sync::Arc<mosaico_protocol::concepts::ConceptScheme> {
-        std::sync::Arc::clone(&self.scheme)
+    pub fn scheme(&self) -> Arc<ConceptScheme> {
+        Arc::clone(self.matcher.scheme())
     }
 
     /// Number of searchable heads.
@@ -236,6 +275,7 @@ impl SearchIndex {
         Ok(SearchWriter {
             writer: self.index.writer_with_num_threads(threads, bytes)?,
             fields: self.fields.clone(),
+            matcher: self.matcher.clone(),
             reader: self.reader.clone(),
         })
     }
@@ -270,7 +310,8 @@ impl SearchIndex {
             after,
             want: query.limit + 1,
         };
-        let built = self.build_query(&searcher, query);
+        let read = query.q.as_deref().map(|q| self.read_query(q, query));
+        let built = self.build_query(&searcher, query, read.as_ref());
         let mut fruit = searcher.search(&*built, &collector)?;
         let has_more = fruit.candidates.len() > query.limit;
         fruit.candidates.truncate(query.limit);
@@ -294,11 +335,59 @@ impl SearchIndex {
             total: fruit.total,
             has_more,
             facets: fruit.facets,
-            reading: Default::default(),
+            reading: read.map(|r| self.reading(&r)).unwrap_or_default(),
         })
     }
 
-    fn build_query(&self, searcher: &tantivy::Searcher, query: &RecordQuery) -> Box<dyn Query> {
+    /// Reads the text query: its language and the concepts it matched.
+    pub fn read_query(&self, q: &str, query: &RecordQuery) -> QueryConcepts {
+        self.matcher.clone().read_query(
+            q,
+            query.query_lang.as_deref(),
+            query.ui_lang.as_deref(),
+            &query.accept_languages,
+        )
+    }
+
+    /// How the query was read, as the API tells it.
+    fn reading(&self, read: &QueryConcepts) -> QueryReading {
+        let lang = read.language.map(|(l, _)| l);
+        let scheme = self.matcher.scheme();
+        QueryReading {
+            language: lang.map(str::to_owned),
+            language_source: read.language.map(|(_, basis)| match basis {
+                LanguageBasis::Explicit => QueryLanguageSource::Explicit,
+                LanguageBasis::Detected => QueryLanguageSource::Detected,
+                LanguageBasis::Interface => QueryLanguageSource::Interface,
+                LanguageBasis::AcceptLanguage => QueryLanguageSource::AcceptLanguage,
+            }),
+            concepts: read
+                .concepts
+                .iter()
+                .map(|(index, matched)| {
+                    let concept = &scheme.concepts()[*index];
+                    MatchedConcept {
+                        id: concept.id.clone(),
+                        matched: matched.clone(),
+                        label: lang
+                            .and_then(|l| concept.pref_labels.get(l))
+                            .or_else(|| concept.pref_labels.get("en"))
+                            .cloned()
+                            .unwrap_or_else(|| concept.id.clone()),
+                    }
+                })
+                .collect(),
+            expanded: !read.concepts.is_empty(),
+            notice: read.notice.clone(),
+        }
+    }
+
+    fn build_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &RecordQuery,
+        read: Option<&QueryConcepts>,
+    ) -> Box<dyn Query> {
         let f = &self.fields;
         let raw = |field: Field, text: &str| -> Box<dyn Query> {
             Box::new(ConstScoreQuery::new(
@@ -347,6 +436,9 @@ impl SearchIndex {
         if let Some(lang) = &query.lang {
             clauses.push((Occur::Must, raw(f.lang, &primary_subtag(lang))));
         }
+        if let Some(concept) = &query.concept {
+            clauses.push((Occur::Must, raw(f.concept, concept)));
+        }
         if let Some(since) = query.updated_since {
             clauses.push((
                 Occur::Must,
@@ -360,7 +452,11 @@ impl SearchIndex {
             ));
         }
         if let Some(q) = &query.q {
-            match self.text_query(searcher, q) {
+            let text = match read {
+                Some(read) if !read.concepts.is_empty() => self.concept_query(searcher, q, read),
+                _ => self.text_query(searcher, q, read.and_then(|r| r.language).map(|(l, _)| l)),
+            };
+            match text {
                 Some(text) => clauses.push((Occur::Must, text)),
                 // Nothing searchable in the query (punctuation only): nothing matches.
                 None => return Box::new(tantivy::query::EmptyQuery),
@@ -392,51 +488,17 @@ impl SearchIndex {
     /// Every word must match in some language's title or body, exactly (after stemming) or within
     /// one typo; a word that is a stop word in some language is optional, since the text in that
     /// language does not index it ("del", "the", "de").
-    fn text_query(&self, searcher: &tantivy::Searcher, q: &str) -> Option<Box<dyn Query>> {
-        let nonempty = |field: Field| {
-            searcher.segment_readers().iter().any(|segment| {
-                segment
-                    .inverted_index(field)
-                    .map(|index| index.terms().num_terms() > 0)
-                    .unwrap_or(false)
-            })
-        };
-        let live: Vec<(Analysis, Field, Field)> = self
-            .fields
-            .text
-            .iter()
-            .filter(|(_, title, body)| nonempty(*title) || nonempty(*body))
-            .copied()
-            .collect();
+    fn text_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &str,
+        query_lang: Option<&str>,
+    ) -> Option<Box<dyn Query>> {
+        let live = self.live_text_fields(searcher);
+        let query_analysis = query_lang.map(Analysis::for_tag);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in self.query_words(q) {
-            let fuzzy = word.chars().count() >= FUZZY_MIN_CHARS;
-            let mut stop_word = false;
-            for (analysis, _) in &self.analyzers {
-                if terms(&mut self.analyzer(*analysis), &word).is_empty() {
-                    stop_word = true;
-                }
-            }
-            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
-            for (analysis, title, body) in &live {
-                for stem in terms(&mut self.analyzer(*analysis), &word) {
-                    for (field, boost) in [(*title, TITLE_BOOST), (*body, 1.0)] {
-                        let term = Term::from_field_text(field, &stem);
-                        alternatives.push(Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                            boost,
-                        )));
-                        // Typos are matched on the plain fields, which hold every text as
-                        // written: a stem of a misspelt word can be far from the right stem.
-                        if fuzzy && *analysis == Analysis::Plain {
-                            alternatives.push(Box::new(BoostQuery::new(
-                                Box::new(FuzzyTermQuery::new(term, 1, true)),
-                                boost * FUZZY_WEIGHT,
-                            )));
-                        }
-                    }
-                }
-            }
+            let (alternatives, stop_word) = self.word_alternatives(&live, &word, query_analysis);
             if alternatives.is_empty() {
                 if stop_word {
                     continue;
@@ -460,16 +522,204 @@ impl SearchIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// A snippet of `record`'s summary and description with the words matching `q` marked with
-    /// `<mark>`, HTML-escaped; the language shown (`lang`) is tried first. `None` when no text
-    /// matches (the title alone may have matched).
-    pub fn snippet(
+    /// A query that matched concepts: records carrying any of them, or having any of the words in
+    /// any language, in one ranking. The concepts weigh most, and the same whatever language the
+    /// query is in, so a translation ranks records as the original does; words outside the
+    /// concepts rank the records that have them first.
+    fn concept_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &str,
+        read: &QueryConcepts,
+    ) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (index, _) in &read.concepts {
+            let id = self.matcher.id(*index);
+            let occurrences: Vec<(Occur, Box<dyn Query>)> =
+                [(f.concept_title, TITLE_BOOST), (f.concept_body, 1.0)]
+                    .into_iter()
+                    .map(|(field, boost)| -> (Occur, Box<dyn Query>) {
+                        (
+                            Occur::Should,
+                            Box::new(BoostQuery::new(
+                                Box::new(TermQuery::new(
+                                    Term::from_field_text(field, id),
+                                    IndexRecordOption::WithFreqs,
+                                )),
+                                boost,
+                            )),
+                        )
+                    })
+                    .collect();
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(BooleanQuery::new(occurrences)),
+                    CONCEPT_WEIGHT,
+                )),
+            ));
+        }
+        let covered: Vec<String> = read
+            .concepts
+            .iter()
+            .flat_map(|(_, matched)| self.query_words(matched))
+            .collect();
+        let live = self.live_text_fields(searcher);
+        let query_analysis = read.language.map(|(l, _)| Analysis::for_tag(l));
+        for word in self.query_words(q) {
+            let (alternatives, _) = self.word_alternatives(&live, &word, query_analysis);
+            if alternatives.is_empty() {
+                continue;
+            }
+            let weight = if covered.contains(&word) {
+                COVERED_WORD_WEIGHT
+            } else {
+                RESIDUAL_WEIGHT
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1)),
+                    weight,
+                )),
+            ));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The text fields that hold any term: querying empty ones only costs time.
+    fn live_text_fields(&self, searcher: &tantivy::Searcher) -> Vec<(Analysis, Field, Field)> {
+        let nonempty = |field: Field| {
+            searcher.segment_readers().iter().any(|segment| {
+                segment
+                    .inverted_index(field)
+                    .map(|index| index.terms().num_terms() > 0)
+                    .unwrap_or(false)
+            })
+        };
+        let live: Vec<(Analysis, Field, Field)> = self
+            .fields
+            .text
+            .iter()
+            .filter(|(_, title, body)| nonempty(*title) || nonempty(*body))
+            .copied()
+            .collect();
+        live
+    }
+
+    /// Every way `word` can match: its stem in each live language's title and body (the query's
+    /// own language a little higher), and within one typo on the plain fields. Also whether it
+    /// is a stop word in some language, so optional.
+    fn word_alternatives(
+        &self,
+        live: &[(Analysis, Field, Field)],
+        word: &str,
+        query_analysis: Option<Analysis>,
+    ) -> (Vec<Box<dyn Query>>, bool) {
+        let fuzzy = word.chars().count() >= FUZZY_MIN_CHARS;
+        let mut stop_word = false;
+        for (analysis, _) in &self.analyzers {
+            if terms(&mut self.analyzer(*analysis), word).is_empty() {
+                stop_word = true;
+            }
+        }
+        let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+        for (analysis, title, body) in live {
+            let language_boost = if Some(*analysis) == query_analysis {
+                QUERY_LANGUAGE_BOOST
+            } else {
+                1.0
+            };
+            for stem in terms(&mut self.analyzer(*analysis), word) {
+                for (field, boost) in [(*title, TITLE_BOOST), (*body, 1.0)] {
+                    let term = Term::from_field_text(field, &stem);
+                    alternatives.push(Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                        boost * language_boost,
+                    )));
+                    // Typos are matched on the plain fields, which hold every text as
+                    // written: a stem of a misspelt word can be far from the right stem.
+                    if fuzzy && *analysis == Analysis::Plain {
+                        alternatives.push(Box::new(BoostQuery::new(
+                            Box::new(FuzzyTermQuery::new(term, 1, true)),
+                            boost * FUZZY_WEIGHT,
+                        )));
+                    }
+                }
+            }
+        }
+        (alternatives, stop_word)
+    }
+
+    /// Why `record` matched the text query `q` whose concepts were `concepts` (ids), and a
+    /// snippet of its summary and description with what matched marked: the query's words
+    /// (stemmed in the text's language, or within one typo) and the words through which the
+    /// record carries one of the concepts. HTML-escaped but for the `<mark>`s; the language
+    /// shown (`lang`) is tried first. The snippet is `None` when no summary or description
+    /// matches (the title alone may have).
+    pub fn annotate(
         &self,
         record: &Record<Verified>,
         q: &str,
+        concepts: &[String],
         lang: Option<&str>,
-    ) -> Option<String> {
+    ) -> (Option<String>, MatchWhy) {
         let body = record.body();
+        let mut matcher = self.matcher.clone();
+        let words = self.query_words(q);
+        let mut plain = self.analyzer(Analysis::Plain);
+        // Typos are judged on the words as written, as the fuzzy queries do.
+        let typo_words: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().count() >= FUZZY_MIN_CHARS)
+            .flat_map(|w| terms(&mut plain, w))
+            .collect();
+        // The terms of `text` in `tag` that the query reaches, and the concepts it carries.
+        let mut reached = |tag: &str, text: &str| -> (BTreeMap<String, f32>, bool, Vec<String>) {
+            let mut analyzer = self.analyzer(Analysis::for_tag(tag));
+            let query_stems: Vec<String> =
+                words.iter().flat_map(|w| terms(&mut analyzer, w)).collect();
+            let written: BTreeMap<usize, String> = terms_at(&mut plain, text).into_iter().collect();
+            let mut carried = Vec::new();
+            let mut spans = Vec::new();
+            for found in matcher.find(tag, text) {
+                let id = matcher.id(found.concept);
+                if concepts.iter().any(|c| c == id) {
+                    carried.push(id.to_owned());
+                    spans.push(found.start..found.end);
+                }
+            }
+            let mut wanted: BTreeMap<String, f32> = BTreeMap::new();
+            let mut words_hit = false;
+            for (offset, stem) in terms_at(&mut analyzer, text) {
+                let typo = written
+                    .get(&offset)
+                    .is_some_and(|word| typo_words.iter().any(|typo| within_one_edit(typo, word)));
+                let word = typo || query_stems.contains(&stem);
+                words_hit |= word;
+                if word || spans.iter().any(|span| span.contains(&offset)) {
+                    wanted.insert(stem, 1.0);
+                }
+            }
+            (wanted, words_hit, carried)
+        };
+        let mut why = MatchWhy::default();
+        let note = |why: &mut MatchWhy, tag: &str, words: bool, carried: Vec<String>| {
+            let primary = primary_subtag(tag);
+            if words && !why.text.contains(&primary) {
+                why.text.push(primary);
+            }
+            for id in carried {
+                if !why.concepts.contains(&id) {
+                    why.concepts.push(id);
+                }
+            }
+        };
+        for (tag, title) in &body.title {
+            let (_, words_hit, carried) = reached(tag, title);
+            note(&mut why, tag, words_hit, carried);
+        }
         let mut texts: BTreeMap<&str, String> = BTreeMap::new();
         for (tag, text) in body.summary.iter().chain(&body.description) {
             let entry = texts.entry(tag.as_str()).or_default();
@@ -480,43 +730,41 @@ impl SearchIndex {
         }
         let mut order: Vec<&str> = lang.into_iter().filter(|l| texts.contains_key(l)).collect();
         order.extend(texts.keys().filter(|t| Some(**t) != lang));
-        let words = self.query_words(q);
-        let mut plain = self.analyzer(Analysis::Plain);
-        // Typos are judged on the words as written, as the fuzzy queries do.
-        let typo_words: Vec<String> = words
-            .iter()
-            .filter(|w| w.chars().count() >= FUZZY_MIN_CHARS)
-            .flat_map(|w| terms(&mut plain, w))
-            .collect();
+        let mut snippet = None;
         for tag in order {
             let text = &texts[tag];
-            let analysis = Analysis::for_tag(tag);
-            let mut analyzer = self.analyzer(analysis);
-            let query_stems: Vec<String> =
-                words.iter().flat_map(|w| terms(&mut analyzer, w)).collect();
-            let written: BTreeMap<usize, String> = terms_at(&mut plain, text).into_iter().collect();
-            let mut wanted: BTreeMap<String, f32> = BTreeMap::new();
-            for (offset, stem) in terms_at(&mut analyzer, text) {
-                let typo = written
-                    .get(&offset)
-                    .is_some_and(|word| typo_words.iter().any(|typo| within_one_edit(typo, word)));
-                if typo || query_stems.contains(&stem) {
-                    wanted.insert(stem, 1.0);
-                }
-            }
-            if wanted.is_empty() {
+            let (wanted, words_hit, carried) = reached(tag, text);
+            note(&mut why, tag, words_hit, carried);
+            if wanted.is_empty() || snippet.is_some() {
                 continue;
             }
+            let analyzer = self.analyzer(Analysis::for_tag(tag));
             // The generator is only asked for text, so the field is never read.
             let generator = SnippetGenerator::new(wanted, analyzer, self.fields.id, SNIPPET_CHARS);
-            let mut snippet = generator.snippet(text);
-            if snippet.is_empty() {
+            let mut passage = generator.snippet(text);
+            if passage.is_empty() {
                 continue;
             }
-            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-            return Some(snippet.to_html());
+            passage.set_snippet_prefix_postfix("<mark>", "</mark>");
+            snippet = Some(passage.to_html());
         }
-        None
+        // Concepts its author signed, and those mapped from its technologies, count too.
+        for id in matcher.record_concepts(record).distinct() {
+            if concepts.contains(&id) && !why.concepts.contains(&id) {
+                why.concepts.push(id);
+            }
+        }
+        (snippet, why)
+    }
+
+    /// The snippet alone (see [`SearchIndex::annotate`]), for a query without concepts.
+    pub fn snippet(
+        &self,
+        record: &Record<Verified>,
+        q: &str,
+        lang: Option<&str>,
+    ) -> Option<String> {
+        self.annotate(record, q, &[], lang).0
     }
 }
 
@@ -524,6 +772,8 @@ impl SearchIndex {
 pub struct SearchWriter {
     writer: IndexWriter,
     fields: Fields,
+    /// Derives each document's concepts.
+    matcher: ConceptMatcher,
     reader: IndexReader,
 }
 
@@ -541,7 +791,8 @@ impl SearchWriter {
         self.writer
             .delete_term(Term::from_field_text(self.fields.key, &key_text(record)));
         if !record.header().retracted {
-            self.writer.add_document(document(&self.fields, record))?;
+            let doc = document(&self.fields, &mut self.matcher, record);
+            self.writer.add_document(doc)?;
         }
         Ok(())
     }
@@ -549,7 +800,8 @@ impl SearchWriter {
     /// Adds a head known to have no document yet (a rebuild).
     fn add_new(&mut self, record: &Record<Verified>) -> Result<(), SearchError> {
         if !record.header().retracted {
-            self.writer.add_document(document(&self.fields, record))?;
+            let doc = document(&self.fields, &mut self.matcher, record);
+            self.writer.add_document(doc)?;
         }
         Ok(())
     }
@@ -605,12 +857,13 @@ pub fn fill_from_store<S: RecordStore + ?Sized>(
 pub fn rebuild<S: RecordStore + ?Sized>(
     dir: &Path,
     store: &S,
+    scheme: Arc<ConceptScheme>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SearchIndex, SearchError> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(io_error(dir))?;
     }
-    let index = SearchIndex::open(dir)?;
+    let index = SearchIndex::open_with(dir, scheme)?;
     refill(&index, store, progress)?;
     Ok(index)
 }
@@ -641,6 +894,10 @@ pub fn staleness<S: RecordStore + ?Sized>(
             "the index has schema version {}, this mosaico writes {INDEX_SCHEMA_VERSION}",
             marker.schema_version
         )),
+        Some(marker) if marker.scheme != index.matcher.fingerprint() => Some(
+            "the concept scheme changed since the index was written, so its concepts are derived again"
+                .into(),
+        ),
         Some(marker) => {
             let records = store.len()?;
             (marker.records != records).then(|| {
@@ -657,8 +914,9 @@ pub fn staleness<S: RecordStore + ?Sized>(
 pub fn ensure_fresh<S: RecordStore + ?Sized>(
     dir: &Path,
     store: &S,
+    scheme: Arc<ConceptScheme>,
 ) -> Result<SearchIndex, SearchError> {
-    let reason = match SearchIndex::open(dir) {
+    let reason = match SearchIndex::open_with(dir, Arc::clone(&scheme)) {
         Ok(index) => match staleness(&index, store)? {
             None => return Ok(index),
             Some(reason) => reason,
@@ -667,11 +925,45 @@ pub fn ensure_fresh<S: RecordStore + ?Sized>(
     };
     tracing::info!(%reason, dir = %dir.display(), "rebuilding the search index");
     let started = std::time::Instant::now();
-    let index = rebuild(dir, store, &mut |_, _| {})?;
+    let index = rebuild(dir, store, scheme, &mut |_, _| {})?;
     tracing::info!(
         docs = index.num_docs(),
         millis = started.elapsed().as_millis() as u64,
         "search index rebuilt"
     );
     Ok(index)
+}
+
+/// Where the operator's own concept scheme files live in the data directory at `root`.
+pub fn concepts_dir(root: &Path) -> PathBuf {
+    root.join("concepts")
+}
+
+/// The concept scheme of the data directory at `root`: the built-in scheme plus every
+/// `*.jsonld` file in `DATA/concepts/`, in name order. A malformed file is refused with its path,
+/// line and reason, so the node does not start on a scheme it cannot read.
+pub fn load_scheme(root: &Path) -> Result<Arc<ConceptScheme>, SearchError> {
+    let dir = concepts_dir(root);
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "jsonld"))
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => return Err(SearchError::Io { path: dir, source }),
+    };
+    paths.sort();
+    let mut scheme = ConceptScheme::builtin();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        let name = path.display().to_string();
+        let file = ConceptScheme::parse(&name, &text).map_err(scheme_error)?;
+        scheme = scheme.merge(file).map_err(scheme_error)?;
+    }
+    scheme.check_references().map_err(scheme_error)?;
+    Ok(Arc::new(scheme))
+}
+
+fn scheme_error(error: SchemeError) -> SearchError {
+    SearchError::Scheme(error.to_string())
 }

@@ -10,10 +10,11 @@ use tantivy::schema::{
 use tantivy::{Index, TantivyDocument};
 
 use super::analysis::Analysis;
+use super::concepts::ConceptMatcher;
 
 /// Bumped whenever the schema or the analysis changes, so that an index written by another
 /// version is rebuilt at start instead of answering wrongly.
-pub const INDEX_SCHEMA_VERSION: u32 = 1;
+pub const INDEX_SCHEMA_VERSION: u32 = 2;
 
 /// The fields, resolved once.
 #[derive(Debug, Clone)]
@@ -44,6 +45,13 @@ pub struct Fields {
     pub title_sort: Field,
     /// Per analysis: (title field, body field).
     pub text: Vec<(Analysis, Field, Field)>,
+    /// Every concept the record carries, once: the concept filter and facet.
+    pub concept: Field,
+    /// Concept ids once per occurrence in the titles, and in the rest of the text (with the
+    /// signed ones): ranked like words, so a record about a concept outranks one that names it
+    /// in passing.
+    pub concept_title: Field,
+    pub concept_body: Field,
 }
 
 impl Fields {
@@ -63,6 +71,11 @@ pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let raw_fast = STRING | FAST;
     let mut text = Vec::new();
+    let concept_occurrences = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     for analysis in Analysis::all() {
         // Frequencies without positions: there are no phrase queries, and positions would
         // double the postings.
@@ -90,8 +103,11 @@ pub fn build_schema() -> (Schema, Fields) {
         author: builder.add_text_field("author", STRING),
         nuts_prefix: builder.add_text_field("nuts_prefix", STRING),
         lang: builder.add_text_field("lang", STRING),
-        title_sort: builder.add_text_field("title_sort", raw_fast),
+        title_sort: builder.add_text_field("title_sort", raw_fast.clone()),
         text,
+        concept: builder.add_text_field("concept", raw_fast),
+        concept_title: builder.add_text_field("concept_title", concept_occurrences.clone()),
+        concept_body: builder.add_text_field("concept_body", concept_occurrences),
     };
     (builder.build(), fields)
 }
@@ -126,8 +142,13 @@ pub fn title_sort_text(record: &Record<Verified>) -> String {
         .unwrap_or_default()
 }
 
-/// The document of a head. Retractions are never indexed: the caller removes their key instead.
-pub fn document(fields: &Fields, record: &Record<Verified>) -> TantivyDocument {
+/// The document of a head, with the concepts `matcher` finds in it. Retractions are never
+/// indexed: the caller removes their key instead.
+pub fn document(
+    fields: &Fields,
+    matcher: &mut ConceptMatcher,
+    record: &Record<Verified>,
+) -> TantivyDocument {
     let header = record.header();
     let body = record.body();
     let mut doc = TantivyDocument::default();
@@ -171,6 +192,16 @@ pub fn document(fields: &Fields, record: &Record<Verified>) -> TantivyDocument {
         doc.add_text(fields.lang, lang);
     }
     doc.add_text(fields.title_sort, title_sort_text(record));
+    let concepts = matcher.record_concepts(record);
+    for id in concepts.distinct() {
+        doc.add_text(fields.concept, id);
+    }
+    for id in &concepts.in_title {
+        doc.add_text(fields.concept_title, id);
+    }
+    for id in &concepts.in_body {
+        doc.add_text(fields.concept_body, id);
+    }
 
     // Every text also goes to the plain fields, unstemmed: typo tolerance compares the words as
     // written there, since a typo can change what a stemmer cuts off ("smistamneto" stems to

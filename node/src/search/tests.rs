@@ -11,6 +11,10 @@ use serde_json::{Value, json};
 use super::*;
 use crate::store::MemoryStore;
 
+fn builtin() -> Arc<ConceptScheme> {
+    Arc::new(ConceptScheme::builtin())
+}
+
 fn emilia() -> SecretKey {
     SecretKey::from_bytes([1; 32])
 }
@@ -131,9 +135,11 @@ fn seeded() -> (Fixture, Vec<Record<Verified>>) {
 #[test]
 fn italian_inflections_match() {
     let (fixture, records) = seeded();
+    // The Italian record matches every word; the Spanish one only through the concept that
+    // "cittadino" and "ciudadanas" are labels of, so it comes second.
     assert_eq!(
         fixture.ids(&[("q", "richiesta del cittadino")]),
-        [records[0].id()]
+        [records[0].id(), records[1].id()]
     );
 }
 
@@ -142,7 +148,7 @@ fn spanish_inflections_match() {
     let (fixture, records) = seeded();
     assert_eq!(
         fixture.ids(&[("q", "solicitud ciudadano")]),
-        [records[1].id()]
+        [records[1].id(), records[0].id()]
     );
 }
 
@@ -156,7 +162,10 @@ fn english_inflections_match() {
 fn one_typo_is_tolerated_in_long_words_only() {
     let (fixture, records) = seeded();
     assert_eq!(fixture.ids(&[("q", "smistamneto")]), [records[0].id()]);
-    assert_eq!(fixture.ids(&[("q", "cittadini uffico")]), [records[0].id()]);
+    assert_eq!(
+        fixture.ids(&[("q", "cittadini uffico")]).first(),
+        Some(&records[0].id())
+    );
     // Two typos are too many.
     assert!(fixture.ids(&[("q", "smsitamneto")]).is_empty());
 }
@@ -472,7 +481,7 @@ fn an_index_out_of_step_with_the_store_is_rebuilt() {
     ] {
         store.insert(&r).expect("insert");
     }
-    let index = ensure_fresh(&path, &store).expect("built");
+    let index = ensure_fresh(&path, &store, builtin()).expect("built");
     assert_eq!(index.num_docs(), 2);
     assert_eq!(index.marker().map(|m| m.records), Some(2));
     drop(index);
@@ -487,7 +496,7 @@ fn an_index_out_of_step_with_the_store_is_rebuilt() {
     let index = SearchIndex::open(&path).expect("open");
     assert!(staleness(&index, &store).expect("check").is_some());
     drop(index);
-    let index = ensure_fresh(&path, &store).expect("rebuilt");
+    let index = ensure_fresh(&path, &store, builtin()).expect("rebuilt");
     assert_eq!(index.num_docs(), 3);
 }
 
@@ -590,4 +599,194 @@ async fn the_indexer_follows_events_defers_during_bulk_catch_up_and_rebuilds_aft
         Some(store.len().expect("len")),
         "the marker counts every stored record"
     );
+}
+
+/// The demo's nine records, indexed as the demo publishes them.
+fn demo_federation() -> (Fixture, Vec<Record<Verified>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/demo");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/demo")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let mut fixture = Fixture::new();
+    let mut records = Vec::new();
+    for (n, path) in paths.iter().enumerate() {
+        let text = std::fs::read_to_string(path).expect("sample");
+        let value: Value = serde_yaml::from_str(&text).expect("sample is YAML");
+        let record = record(&emilia(), value, 1, T0 + n as u64);
+        fixture.put(&record);
+        records.push(record);
+    }
+    assert!(records.len() >= 9, "the demo has nine samples");
+    (fixture, records)
+}
+
+fn slug_of(record: &Record<Verified>) -> String {
+    record.logical_key().slug.to_string()
+}
+
+fn top_slugs(
+    fixture: &Fixture,
+    records: &[Record<Verified>],
+    pairs: &[(&str, &str)],
+) -> Vec<String> {
+    fixture
+        .ids(pairs)
+        .iter()
+        .map(|id| {
+            slug_of(
+                records
+                    .iter()
+                    .find(|r| r.id() == *id)
+                    .expect("a demo record"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_is_found_from_languages_it_is_not_written_in() {
+    let (fixture, records) = demo_federation();
+    // Catalunya's translator is in Catalan, Spanish and English; Vlaanderen's lights in Dutch
+    // and English. None of them has an Italian or Finnish word.
+    for (q, wanted) in [
+        ("traduzione", "demo-traductor-neuronal"),
+        ("traduzione automatica", "demo-traductor-neuronal"),
+        ("semafori", "demo-slimme-verkeerslichten"),
+        ("liikennevalot", "demo-slimme-verkeerslichten"),
+        ("anonimizzazione sentenze", "demo-anonimiseren-documenten"),
+    ] {
+        let found = top_slugs(&fixture, &records, &[("q", q)]);
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some(wanted),
+            "{q}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn the_answer_says_how_the_query_was_read_and_why_each_result_matched() {
+    let (fixture, records) = demo_federation();
+    let result = fixture.search(&[("q", "traduzione automatica")]);
+    assert_eq!(result.reading.language.as_deref(), Some("it"));
+    assert!(result.reading.expanded);
+    let concept = result.reading.concepts.first().expect("a concept");
+    assert_eq!(concept.id, "mc:machine-translation");
+    assert_eq!(concept.matched, "traduzione automatica");
+    let translator = records
+        .iter()
+        .find(|r| slug_of(r) == "demo-traductor-neuronal")
+        .expect("translator");
+    let (snippet, why) = fixture.index.annotate(
+        translator,
+        "traduzione automatica",
+        std::slice::from_ref(&concept.id),
+        Some("ca"),
+    );
+    assert_eq!(why.concepts, std::slice::from_ref(&concept.id));
+    // "automatica" is also a Catalan word once folded; no English text has either word.
+    assert_eq!(why.text, ["ca"], "{why:?}");
+    let snippet = snippet.expect("the concept's words are marked");
+    assert!(
+        snippet.contains("<mark>traducció</mark> <mark>automàtica</mark>"),
+        "{snippet}"
+    );
+    // A word the record has is reported as a text match in its language.
+    let (_, why) = fixture
+        .index
+        .annotate(translator, "translator", &[], Some("en"));
+    assert_eq!(why.text, ["en"]);
+}
+
+#[test]
+fn an_unknown_query_language_falls_back_to_plain_text_and_says_so() {
+    let (fixture, records) = demo_federation();
+    let result = fixture.search(&[("q", "semafori"), ("q_lang", "ja")]);
+    assert!(!result.reading.expanded);
+    assert!(result.reading.concepts.is_empty());
+    let notice = result.reading.notice.expect("a notice");
+    assert!(
+        notice.contains("plain text search") && notice.contains("ja"),
+        "{notice}"
+    );
+    // Plain text search: no record has the Italian word.
+    assert!(result.hits.is_empty());
+    // An explicit known language is used as given.
+    let result = fixture.search(&[("q", "chatbot"), ("q_lang", "fi")]);
+    assert_eq!(result.reading.language.as_deref(), Some("fi"));
+    assert_eq!(
+        result.reading.language_source,
+        Some(mosaico_web::views::QueryLanguageSource::Explicit)
+    );
+    let _ = records;
+}
+
+#[test]
+fn the_concept_filter_and_facet_follow_the_derived_concepts() {
+    let (fixture, records) = demo_federation();
+    let all = fixture.search(&[]);
+    let translation = "mc:machine-translation";
+    assert_eq!(
+        all.facets.concept.get(translation),
+        Some(&1),
+        "{:?}",
+        all.facets.concept
+    );
+    let found = top_slugs(&fixture, &records, &[("concept", translation)]);
+    assert_eq!(found, ["demo-traductor-neuronal"]);
+    // A well-formed id no record carries filters everything out rather than failing.
+    assert!(fixture.ids(&[("concept", "mc:no-such-concept")]).is_empty());
+}
+
+#[test]
+fn a_changed_scheme_makes_the_index_stale_so_concepts_are_derived_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("search");
+    let store = MemoryStore::default();
+    store
+        .insert(&record(&emilia(), routing_it(), 1, T0))
+        .expect("insert");
+    let index = ensure_fresh(&path, &store, builtin()).expect("built");
+    drop(index);
+    let extra = r#"{"@id": "urn:mosaico:concepts:extra", "concepts": [{"@id": "mc:smistamento-test",
+        "prefLabel": {"it": "ufficio giusto", "en": "routing test", "es": "enrutamiento prueba", "ca": "encaminament prova",
+        "fr": "routage test", "de": "Weiterleitung Test", "nl": "routering test", "fi": "reititys testi",
+        "sv": "routning test", "pt": "encaminhamento teste", "cs": "směrování test", "pl": "trasowanie test"}}]}"#;
+    let scheme = Arc::new(
+        ConceptScheme::builtin()
+            .merge(ConceptScheme::parse("extra.jsonld", extra).expect("valid"))
+            .expect("merges"),
+    );
+    let stale = staleness(
+        &SearchIndex::open_with(&path, Arc::clone(&scheme)).expect("open"),
+        &store,
+    )
+    .expect("check");
+    assert!(stale.expect("stale").contains("concept scheme"));
+    let index = ensure_fresh(&path, &store, scheme).expect("rebuilt");
+    let query = parse_record_query(&[("concept".into(), "mc:smistamento-test".into())], None)
+        .expect("query");
+    assert_eq!(index.search(&query).expect("search").total, 1);
+}
+
+#[test]
+fn a_malformed_scheme_file_in_the_data_directory_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert_eq!(
+        load_scheme(dir.path()).expect("no files").len(),
+        ConceptScheme::builtin().len()
+    );
+    std::fs::create_dir_all(concepts_dir(dir.path())).expect("mkdir");
+    let file = concepts_dir(dir.path()).join("ours.jsonld");
+    std::fs::write(
+        &file,
+        "{\n  \"concepts\": [\n    {\"@id\": \"mc:x\",, }\n  ]\n}\n",
+    )
+    .expect("write");
+    let error = load_scheme(dir.path()).expect_err("malformed").to_string();
+    assert!(error.contains(&format!("{}:3", file.display())), "{error}");
+    assert!(error.contains("malformed JSON"), "{error}");
 }

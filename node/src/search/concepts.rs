@@ -1,0 +1,574 @@
+//! Matching the concept scheme against text: the records' text when they are indexed, and the
+//! query when one is read.
+//!
+//! Every label of every concept is analysed the way text in its language is (lower-cased, that
+//! language's stop words dropped, stemmed where tantivy has a stemmer, folded), and kept as the
+//! sorted bag of its terms. Text is analysed the same way and walked term by term: at each
+//! position the longest run of terms whose bag is a label's bag is a match, and the walk resumes
+//! after it. Comparing bags rather than sequences lets "tax fraud detection" meet "detecting tax
+//! fraud" and "rilevamento delle frodi" meet "frodi, rilevamento", which is how people type
+//! queries; runs are still contiguous, so words far apart never make a concept.
+//!
+//! The same walk reads queries, so a query and a record meet on a concept exactly when the
+//! query's words and the record's words are labels of it in their own languages. That symmetry
+//! is what makes a translated query rank records as the original does.
+//!
+//! The query's language is told from its words: the language whose labels cover most of the
+//! query, then whose stop words it uses. A tie (a word such as "chatbot", the same in every
+//! language) goes to the UI's language, then `Accept-Language`, then English.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use mosaico_protocol::concepts::{ConceptScheme, LANGUAGES};
+use mosaico_protocol::{Record, Verified};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+use super::analysis::Analysis;
+
+/// The longest label matched, in terms; longer labels are not matched (none in the scheme is).
+const MAX_LABEL_TERMS: usize = 6;
+
+/// Common function words of the scheme languages tantivy has no stop-word list for. Dropped
+/// from labels and text alike before matching, so "sistema de traducció" and "sistema traducció"
+/// read the same, and counted when telling a query's language.
+const EXTRA_STOP_WORDS: &[(&str, &[&str])] = &[
+    (
+        "ca",
+        &[
+            "a", "al", "als", "amb", "d", "de", "del", "dels", "el", "els", "en", "es", "i", "l",
+            "la", "les", "per", "pel", "pels", "que", "un", "una", "uns", "unes", "o", "sobre",
+            "entre", "com", "és", "són",
+        ],
+    ),
+    (
+        "cs",
+        &[
+            "a", "i", "v", "ve", "na", "s", "se", "z", "ze", "do", "k", "ke", "o", "pro", "při",
+            "je", "jsou", "to", "ten", "ta", "že", "nebo", "od", "po", "u",
+        ],
+    ),
+    (
+        "pl",
+        &[
+            "a", "i", "w", "we", "na", "z", "ze", "do", "o", "od", "po", "dla", "przy", "jest",
+            "są", "to", "że", "lub", "oraz", "się", "u", "za",
+        ],
+    ),
+    // English's stop-word list in tantivy is short; these words carry no concept either.
+    ("en", &["for", "of", "in", "on", "with", "using", "based"]),
+];
+
+/// One concept found in a text: the concept (its index in the scheme) and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// The concept's index in [`ConceptScheme::concepts`].
+    pub concept: usize,
+    /// Byte offsets of the first matched word's start and the last one's end.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The labels of one language, analysed.
+#[derive(Clone)]
+struct LanguageLabels {
+    lang: &'static str,
+    analyzer: TextAnalyzer,
+    extra_stop_words: &'static [&'static str],
+    tables: Arc<LabelTables>,
+}
+
+/// The immutable part of a language's labels, shared by every clone of the matcher.
+#[derive(Default)]
+struct LabelTables {
+    /// Per number of terms, the sorted bag of a label's terms (joined by a separator that no
+    /// term holds) and its concept.
+    by_length: Vec<HashMap<String, usize>>,
+    /// Every term of some label: a run of text can only match if all its terms are here.
+    terms: HashSet<String>,
+    longest: usize,
+}
+
+/// Joins a sorted bag of terms into a lookup key.
+fn bag_key(bag: &[&str]) -> String {
+    bag.join("\u{1}")
+}
+
+/// One analysed term of a text.
+struct Term {
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+impl LanguageLabels {
+    fn new(scheme: &ConceptScheme, lang: &'static str) -> Self {
+        let analysis = Analysis::for_tag(lang);
+        let extra_stop_words = EXTRA_STOP_WORDS
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map_or(&[][..], |(_, words)| *words);
+        let mut labels = LanguageLabels {
+            lang,
+            analyzer: analysis.analyzer(),
+            extra_stop_words,
+            tables: Arc::new(LabelTables::default()),
+        };
+        let mut tables = LabelTables {
+            by_length: vec![HashMap::new(); MAX_LABEL_TERMS + 1],
+            ..LabelTables::default()
+        };
+        for (index, concept) in scheme.concepts().iter().enumerate() {
+            for label in concept.labels(lang) {
+                let terms: Vec<String> = labels.terms(label).into_iter().map(|t| t.text).collect();
+                if terms.is_empty() || terms.len() > MAX_LABEL_TERMS {
+                    continue;
+                }
+                let mut bag: Vec<&str> = terms.iter().map(String::as_str).collect();
+                bag.sort_unstable();
+                tables.longest = tables.longest.max(bag.len());
+                // Two concepts with labels of the same terms: the first in file order keeps it,
+                // so matching never depends on hash order.
+                tables.by_length[bag.len()]
+                    .entry(bag_key(&bag))
+                    .or_insert(index);
+                tables.terms.extend(terms);
+            }
+        }
+        labels.tables = Arc::new(tables);
+        labels
+    }
+
+    /// The terms matching works on: the language's analysis, minus the extra stop words.
+    fn terms(&mut self, text: &str) -> Vec<Term> {
+        let mut out = Vec::new();
+        let mut stream = self.analyzer.token_stream(text);
+        while let Some(token) = stream.next() {
+            if self.extra_stop_words.contains(&token.text.as_str()) {
+                continue;
+            }
+            out.push(Term {
+                text: token.text.clone(),
+                start: token.offset_from,
+                end: token.offset_to,
+            });
+        }
+        out
+    }
+
+    /// The concepts in `text`, longest match first, left to right.
+    fn find(&mut self, text: &str) -> Vec<Found> {
+        let terms = self.terms(text);
+        let tables = Arc::clone(&self.tables);
+        let mut found = Vec::new();
+        let mut at = 0;
+        let mut bag: Vec<&str> = Vec::with_capacity(MAX_LABEL_TERMS);
+        while at < terms.len() {
+            // Only a run of label terms can match: most positions are ruled out by one lookup.
+            let run = terms[at..]
+                .iter()
+                .take(tables.longest)
+                .take_while(|t| tables.terms.contains(&t.text))
+                .count();
+            let mut matched = None;
+            for length in (1..=run).rev() {
+                bag.clear();
+                bag.extend(terms[at..at + length].iter().map(|t| t.text.as_str()));
+                bag.sort_unstable();
+                if let Some(&concept) = tables.by_length[length].get(&bag_key(&bag)) {
+                    matched = Some((concept, length));
+                    break;
+                }
+            }
+            match matched {
+                Some((concept, length)) => {
+                    found.push(Found {
+                        concept,
+                        start: terms[at].start,
+                        end: terms[at + length - 1].end,
+                    });
+                    at += length;
+                }
+                None => at += 1,
+            }
+        }
+        found
+    }
+
+    /// How many of the words of `text` are stop words of this language.
+    fn stop_words_in(&mut self, words: &[String]) -> usize {
+        words
+            .iter()
+            .filter(|word| {
+                self.extra_stop_words.contains(&word.as_str()) || {
+                    let mut stream = self.analyzer.token_stream(word);
+                    stream.next().is_none()
+                }
+            })
+            .count()
+    }
+}
+
+/// The concepts a record's text carries, as the index records them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordConcepts {
+    /// Concept ids found in the titles, once per occurrence.
+    pub in_title: Vec<String>,
+    /// Concept ids found in the summaries, descriptions and language-neutral words, once per
+    /// occurrence, plus the ones its author signed.
+    pub in_body: Vec<String>,
+}
+
+impl RecordConcepts {
+    /// Every concept, once, in order.
+    pub fn distinct(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.in_title.iter().chain(&self.in_body).cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// How a query's language was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanguageBasis {
+    /// Named by the client.
+    Explicit,
+    /// Told from the words.
+    Detected,
+    /// The UI's language.
+    Interface,
+    /// `Accept-Language`.
+    AcceptLanguage,
+}
+
+/// A query, read: its language, the concepts its words are labels of, and the words left over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConcepts {
+    /// The language the query was read in, and why; `None` when it cannot be told.
+    pub language: Option<(&'static str, LanguageBasis)>,
+    /// Concepts matched, with the words (as typed) that matched.
+    pub concepts: Vec<(usize, String)>,
+    /// Why there is no cross-language expansion, when there is none.
+    pub notice: Option<String>,
+}
+
+/// The scheme, analysed for matching in each of its languages. Cloning is cheap (the tables are
+/// shared); each clone has its own analysers, which need `&mut` to run.
+#[derive(Clone)]
+pub struct ConceptMatcher {
+    scheme: Arc<ConceptScheme>,
+    languages: Vec<LanguageLabels>,
+    /// Technology names (folded) to the concepts that map them.
+    by_technology: Arc<HashMap<String, Vec<usize>>>,
+    fingerprint: u64,
+}
+
+impl std::fmt::Debug for ConceptMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConceptMatcher")
+            .field("concepts", &self.scheme.len())
+            .field("fingerprint", &format_args!("{:016x}", self.fingerprint))
+            .finish()
+    }
+}
+
+impl ConceptMatcher {
+    /// Analyses every label of `scheme`.
+    pub fn new(scheme: Arc<ConceptScheme>) -> Self {
+        let languages = LANGUAGES
+            .iter()
+            .map(|lang| LanguageLabels::new(&scheme, lang))
+            .collect();
+        let mut by_technology: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, concept) in scheme.concepts().iter().enumerate() {
+            for technology in &concept.technologies {
+                by_technology
+                    .entry(technology.to_lowercase())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let fingerprint = scheme_fingerprint(&scheme);
+        ConceptMatcher {
+            scheme,
+            languages,
+            by_technology: Arc::new(by_technology),
+            fingerprint,
+        }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &Arc<ConceptScheme> {
+        &self.scheme
+    }
+
+    /// A fingerprint of the scheme's ids and labels: when it changes, derived concepts are stale
+    /// and the index is rebuilt.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    fn language(&mut self, lang: &str) -> Option<&mut LanguageLabels> {
+        self.languages.iter_mut().find(|l| l.lang == lang)
+    }
+
+    /// The concepts in `text` written in `tag` (BCP 47); none when the scheme has no labels in
+    /// that language.
+    pub fn find(&mut self, tag: &str, text: &str) -> Vec<Found> {
+        let primary = primary(tag);
+        match self.language(&primary) {
+            Some(labels) => labels.find(text),
+            None => Vec::new(),
+        }
+    }
+
+    /// The id of the concept at `index`.
+    pub fn id(&self, index: usize) -> &str {
+        &self.scheme.concepts()[index].id
+    }
+
+    /// The concepts of a record: derived from its text in every language it has, mapped from its
+    /// technologies, and signed by its author.
+    pub fn record_concepts(&mut self, record: &Record<Verified>) -> RecordConcepts {
+        let body = record.body();
+        let mut out = RecordConcepts::default();
+        for (tag, title) in &body.title {
+            for found in self.find(tag, title) {
+                out.in_title.push(self.id(found.concept).to_owned());
+            }
+        }
+        for (tag, text) in body.summary.iter().chain(&body.description) {
+            for found in self.find(tag, text) {
+                out.in_body.push(self.id(found.concept).to_owned());
+            }
+        }
+        for technology in &body.technologies {
+            if let Some(concepts) = self.by_technology.get(&technology.to_lowercase()) {
+                for &concept in concepts {
+                    out.in_body.push(self.scheme.concepts()[concept].id.clone());
+                }
+            }
+        }
+        out.in_body.extend(signed_concepts(record));
+        out
+    }
+
+    /// Reads `q`: settles its language (explicit, else told from the words, else the UI's or the
+    /// client's) and finds the concepts its words are labels of in that language.
+    pub fn read_query(
+        &mut self,
+        q: &str,
+        explicit: Option<&str>,
+        interface: Option<&str>,
+        accept_languages: &[String],
+    ) -> QueryConcepts {
+        let known = |tag: &str| LANGUAGES.iter().copied().find(|l| *l == primary(tag));
+        if let Some(tag) = explicit {
+            return match known(tag) {
+                Some(lang) => self.concepts_in(q, lang, LanguageBasis::Explicit),
+                None => QueryConcepts {
+                    language: None,
+                    concepts: Vec::new(),
+                    notice: Some(format!(
+                        "the concept scheme has no labels in the query's language {tag:?}; this is a plain text search"
+                    )),
+                },
+            };
+        }
+        let words: Vec<String> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        // Preferences break ties, best first: the UI, Accept-Language, then English.
+        let mut preferred: Vec<(&'static str, LanguageBasis)> = Vec::new();
+        for (tag, basis) in interface
+            .map(|t| (t, LanguageBasis::Interface))
+            .into_iter()
+            .chain(
+                accept_languages
+                    .iter()
+                    .map(|t| (t.as_str(), LanguageBasis::AcceptLanguage)),
+            )
+        {
+            if let Some(lang) = known(tag)
+                && !preferred.iter().any(|(l, _)| *l == lang)
+            {
+                preferred.push((lang, basis));
+            }
+        }
+        let rank = |lang: &str| {
+            preferred
+                .iter()
+                .position(|(l, _)| *l == lang)
+                .unwrap_or(preferred.len() + usize::from(lang != "en"))
+        };
+        let mut best: Option<(usize, usize, &'static str, QueryConcepts)> = None;
+        let mut scores = Vec::with_capacity(self.languages.len());
+        for i in 0..self.languages.len() {
+            let lang = self.languages[i].lang;
+            let read = self.concepts_in(q, lang, LanguageBasis::Detected);
+            let labels = &mut self.languages[i];
+            let covered: usize = read
+                .concepts
+                .iter()
+                .map(|(_, words)| words.split_whitespace().count())
+                .sum();
+            // A covered word counts double a stop word: labels are the stronger evidence.
+            let score = 2 * covered + labels.stop_words_in(&words);
+            scores.push(score);
+            let better = match &best {
+                None => true,
+                Some((best_score, best_rank, _, _)) => {
+                    score > *best_score || (score == *best_score && rank(lang) < *best_rank)
+                }
+            };
+            if better {
+                best = Some((score, rank(lang), lang, read));
+            }
+        }
+        match best {
+            Some((score, _, lang, mut read)) if score > 0 => {
+                // When other languages read the words as well, the preference decided, and the
+                // answer says so.
+                let tied = scores.iter().filter(|s| **s == score).count() > 1;
+                if tied && let Some(&(_, basis)) = preferred.iter().find(|(l, _)| *l == lang) {
+                    read.language = Some((lang, basis));
+                }
+                read
+            }
+            // Nothing in the words tells a language: the UI's or the client's, if any.
+            _ => match preferred.first() {
+                Some(&(lang, basis)) => self.concepts_in(q, lang, basis),
+                None => QueryConcepts {
+                    language: None,
+                    concepts: Vec::new(),
+                    notice: Some(
+                        "the query's language could not be told from its words (give q_lang to say it); this is a plain text search"
+                            .into(),
+                    ),
+                },
+            },
+        }
+    }
+
+    fn concepts_in(&mut self, q: &str, lang: &'static str, basis: LanguageBasis) -> QueryConcepts {
+        let found = self.language(lang).map(|l| l.find(q)).unwrap_or_default();
+        let mut concepts: Vec<(usize, String)> = Vec::new();
+        for f in found {
+            if !concepts.iter().any(|(c, _)| *c == f.concept) {
+                concepts.push((f.concept, q[f.start..f.end].to_owned()));
+            }
+        }
+        let notice = concepts
+            .is_empty()
+            .then(|| format!("no concept of the scheme matched the query in {lang:?}; this is a plain text search"));
+        QueryConcepts {
+            language: Some((lang, basis)),
+            concepts,
+            notice,
+        }
+    }
+}
+
+/// The concept ids the record's author signed, in the compact form.
+fn signed_concepts(record: &Record<Verified>) -> Vec<String> {
+    let _ = record;
+    Vec::new()
+}
+
+/// The primary subtag, lower-cased.
+pub fn primary(tag: &str) -> String {
+    tag.split('-').next().unwrap_or(tag).to_ascii_lowercase()
+}
+
+/// FNV-1a over every concept's id and labels, in order: stable across processes and versions.
+fn scheme_fingerprint(scheme: &ConceptScheme) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |text: &str| {
+        for byte in text.bytes().chain(std::iter::once(0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for concept in scheme.concepts() {
+        eat(&concept.id);
+        for lang in LANGUAGES {
+            for label in concept.labels(lang) {
+                eat(lang);
+                eat(label);
+            }
+        }
+        for technology in &concept.technologies {
+            eat(technology);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher() -> ConceptMatcher {
+        ConceptMatcher::new(Arc::new(ConceptScheme::builtin()))
+    }
+
+    fn ids(m: &mut ConceptMatcher, lang: &str, text: &str) -> Vec<String> {
+        m.find(lang, text)
+            .into_iter()
+            .map(|f| m.id(f.concept).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn labels_match_across_inflections_and_word_order() {
+        let mut m = matcher();
+        let translation = ids(&mut m, "it", "traduzione automatica");
+        assert_eq!(translation.len(), 1, "{translation:?}");
+        assert_eq!(ids(&mut m, "en", "machine translation"), translation);
+        assert_eq!(ids(&mut m, "ca", "la traducció automàtica"), translation);
+        assert_eq!(ids(&mut m, "it", "traduzioni automatiche"), translation);
+        assert_eq!(ids(&mut m, "en", "translation, machine"), translation);
+    }
+
+    #[test]
+    fn the_longest_label_wins() {
+        let mut m = matcher();
+        let whole = ids(&mut m, "en", "artificial intelligence");
+        assert_eq!(whole, ["mc:artificial-intelligence"]);
+    }
+
+    #[test]
+    fn unknown_languages_match_nothing() {
+        let mut m = matcher();
+        assert!(ids(&mut m, "ja", "machine translation").is_empty());
+    }
+
+    #[test]
+    fn a_query_language_is_told_from_its_words() {
+        let mut m = matcher();
+        let read = m.read_query("semafori intelligenti", None, None, &[]);
+        assert_eq!(read.language.map(|(l, _)| l), Some("it"));
+        assert!(!read.concepts.is_empty());
+        let read = m.read_query("liikennevalot", None, Some("it"), &[]);
+        assert_eq!(read.language, Some(("fi", LanguageBasis::Detected)));
+        let read = m.read_query("xqzt", None, Some("de"), &[]);
+        assert_eq!(read.language, Some(("de", LanguageBasis::Interface)));
+        let read = m.read_query("xqzt", None, None, &[]);
+        assert_eq!(read.language, None);
+        assert!(read.notice.is_some());
+        let read = m.read_query("machine translation", Some("ja"), None, &[]);
+        assert!(read.concepts.is_empty());
+        assert!(read.notice.expect("a notice").contains("plain text search"));
+    }
+
+    #[test]
+    fn a_word_the_same_in_every_language_goes_to_the_preferred_one() {
+        let mut m = matcher();
+        let read = m.read_query("chatbot", None, Some("nl"), &[]);
+        assert_eq!(read.language, Some(("nl", LanguageBasis::Interface)));
+        assert!(!read.concepts.is_empty());
+    }
+}

@@ -105,3 +105,37 @@ fn publishing_without_a_running_node_says_how_to_start_one() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_malformed_concept_scheme_file_stops_the_node_at_start_with_file_line_and_reason() {
+    let federation = Federation::new(1, 0);
+    let region = &federation.regions[0];
+    let concepts = std::path::Path::new(region.data_arg()).join("concepts");
+    std::fs::create_dir_all(&concepts).expect("concepts dir");
+    let file = concepts.join("regional.jsonld");
+    // Line 4 has a concept with no preferred labels beyond Italian.
+    std::fs::write(
+        &file,
+        "{\n  \"@id\": \"urn:mosaico:concepts:regional\",\n  \"concepts\": [\n    {\"@id\": \"mc:rete-ciclabile\", \"prefLabel\": {\"it\": \"rete ciclabile\"}}\n  ]\n}\n",
+    )
+    .expect("write scheme");
+    let out = mosaico(&[
+        "run",
+        "--data",
+        region.data_arg(),
+        "--federation",
+        federation.genesis.to_str().expect("path"),
+        "--listen",
+        &region.multiaddr(),
+        "--http",
+        "127.0.0.1:0",
+    ]);
+    assert!(!out.status.success(), "the node started on a malformed scheme");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:4", file.display()))
+            && stderr.contains("mc:rete-ciclabile")
+            && stderr.contains("no preferred label"),
+        "{stderr}"
+    );
+}

@@ -343,14 +343,23 @@ impl ConceptMatcher {
                 out.in_body.push(self.id(found.concept).to_owned());
             }
         }
+        out.in_body.extend(self.stated_concepts(record));
+        out
+    }
+
+    /// The concepts a record states rather than writes: those its technologies map to, and
+    /// those its author signed.
+    pub fn stated_concepts(&self, record: &Record<Verified>) -> Vec<String> {
+        let body = record.body();
+        let mut out = Vec::new();
         for technology in &body.technologies {
             if let Some(concepts) = self.by_technology.get(&technology.to_lowercase()) {
                 for &concept in concepts {
-                    out.in_body.push(self.scheme.concepts()[concept].id.clone());
+                    out.push(self.scheme.concepts()[concept].id.clone());
                 }
             }
         }
-        out.in_body.extend(signed_concepts(record));
+        out.extend(signed_concepts(record));
         out
     }
 

@@ -749,7 +749,7 @@ impl SearchIndex {
             snippet = Some(passage.to_html());
         }
         // Concepts its author signed, and those mapped from its technologies, count too.
-        for id in matcher.record_concepts(record).distinct() {
+        for id in matcher.stated_concepts(record) {
             if concepts.contains(&id) && !why.concepts.contains(&id) {
                 why.concepts.push(id);
             }

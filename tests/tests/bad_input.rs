@@ -130,7 +130,10 @@ fn a_malformed_concept_scheme_file_stops_the_node_at_start_with_file_line_and_re
         "--http",
         "127.0.0.1:0",
     ]);
-    assert!(!out.status.success(), "the node started on a malformed scheme");
+    assert!(
+        !out.status.success(),
+        "the node started on a malformed scheme"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("{}:4", file.display()))

@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use mosaico_protocol::concepts::{ConceptScheme, LANGUAGES};
+use mosaico_protocol::concepts::{ConceptScheme, LANGUAGES, normalise_label};
 use mosaico_protocol::{Record, Verified};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
@@ -59,6 +59,17 @@ const EXTRA_STOP_WORDS: &[(&str, &[&str])] = &[
     ("en", &["for", "of", "in", "on", "with", "using", "based"]),
 ];
 
+/// The languages that write compounds as one word, with the linking letters a compound may put
+/// between its parts ("Betrug-s-erkennung", "verkeer-s-licht").
+const COMPOUNDING: &[(&str, &[&str])] = &[
+    ("de", &["s", "es", "n", "en", "e", "er"]),
+    ("nl", &["s", "en", "e"]),
+    ("sv", &["s"]),
+    ("fi", &[]),
+];
+/// The shortest part of a compound considered, in bytes.
+const COMPOUND_PART_BYTES: usize = 4;
+
 /// One concept found in a text: the concept (its index in the scheme) and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Found {
@@ -75,15 +86,28 @@ struct LanguageLabels {
     lang: &'static str,
     analyzer: TextAnalyzer,
     extra_stop_words: &'static [&'static str],
+    /// Linking letters, for a compounding language.
+    compound_links: Option<&'static [&'static str]>,
     tables: Arc<LabelTables>,
+}
+
+/// A label that a bag of terms may stand for.
+struct Candidate {
+    concept: usize,
+    /// The label's terms in order, joined.
+    sequence: String,
+    /// The label as written, case-folded and whitespace-normalised.
+    written: String,
 }
 
 /// The immutable part of a language's labels, shared by every clone of the matcher.
 #[derive(Default)]
 struct LabelTables {
     /// Per number of terms, the sorted bag of a label's terms (joined by a separator that no
-    /// term holds) and its concept.
-    by_length: Vec<HashMap<String, usize>>,
+    /// term holds) and the labels with that bag. Several labels share a bag when only word order
+    /// tells them apart ("speech to text", "text to speech") or when stemming merges two words
+    /// ("inspection", "inspections"); the text's own words then choose.
+    by_length: Vec<HashMap<String, Vec<Candidate>>>,
     /// Every term of some label: a run of text can only match if all its terms are here.
     terms: HashSet<String>,
     longest: usize,
@@ -112,10 +136,12 @@ impl LanguageLabels {
             lang,
             analyzer: analysis.analyzer(),
             extra_stop_words,
+            // Labels are read whole; only text is split, against the labels' terms.
+            compound_links: None,
             tables: Arc::new(LabelTables::default()),
         };
         let mut tables = LabelTables {
-            by_length: vec![HashMap::new(); MAX_LABEL_TERMS + 1],
+            by_length: (0..=MAX_LABEL_TERMS).map(|_| HashMap::new()).collect(),
             ..LabelTables::default()
         };
         for (index, concept) in scheme.concepts().iter().enumerate() {
@@ -124,34 +150,91 @@ impl LanguageLabels {
                 if terms.is_empty() || terms.len() > MAX_LABEL_TERMS {
                     continue;
                 }
-                let mut bag: Vec<&str> = terms.iter().map(String::as_str).collect();
+                let in_order: Vec<&str> = terms.iter().map(String::as_str).collect();
+                let mut bag = in_order.clone();
                 bag.sort_unstable();
                 tables.longest = tables.longest.max(bag.len());
-                // Two concepts with labels of the same terms: the first in file order keeps it,
-                // so matching never depends on hash order.
-                tables.by_length[bag.len()]
+                let candidates = tables.by_length[bag.len()]
                     .entry(bag_key(&bag))
-                    .or_insert(index);
+                    .or_default();
+                // A second label of one concept with the same bag adds nothing.
+                if !candidates.iter().any(|c| c.concept == index) {
+                    candidates.push(Candidate {
+                        concept: index,
+                        sequence: bag_key(&in_order),
+                        written: normalise_label(label),
+                    });
+                }
                 tables.terms.extend(terms);
             }
         }
         labels.tables = Arc::new(tables);
+        labels.compound_links = COMPOUNDING
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, links)| *links);
         labels
+    }
+
+    /// `term` split into a label term and the rest, when it is a compound whose first part is a
+    /// label term ("abfallsammlung" → "abfall", "sammlung"). The longest first part wins.
+    fn split_compound(&self, term: &str) -> Option<(String, String)> {
+        let links = self.compound_links?;
+        if self.tables.terms.contains(term) || term.len() < 2 * COMPOUND_PART_BYTES {
+            return None;
+        }
+        let mut cut = term.len() - COMPOUND_PART_BYTES;
+        while cut >= COMPOUND_PART_BYTES {
+            if term.is_char_boundary(cut) {
+                let (left, right) = term.split_at(cut);
+                let stripped = std::iter::once(left).chain(
+                    links
+                        .iter()
+                        .filter_map(|link| left.strip_suffix(link))
+                        .filter(|l| l.len() >= COMPOUND_PART_BYTES),
+                );
+                for first in stripped {
+                    if self.tables.terms.contains(first) {
+                        return Some((first.to_owned(), right.to_owned()));
+                    }
+                }
+            }
+            cut -= 1;
+        }
+        None
     }
 
     /// The terms matching works on: the language's analysis, minus the extra stop words.
     fn terms(&mut self, text: &str) -> Vec<Term> {
-        let mut out = Vec::new();
-        let mut stream = self.analyzer.token_stream(text);
-        while let Some(token) = stream.next() {
-            if self.extra_stop_words.contains(&token.text.as_str()) {
-                continue;
+        let mut tokens = Vec::new();
+        {
+            let mut stream = self.analyzer.token_stream(text);
+            while let Some(token) = stream.next() {
+                if self.extra_stop_words.contains(&token.text.as_str()) {
+                    continue;
+                }
+                tokens.push(Term {
+                    text: token.text.clone(),
+                    start: token.offset_from,
+                    end: token.offset_to,
+                });
             }
-            out.push(Term {
-                text: token.text.clone(),
-                start: token.offset_from,
-                end: token.offset_to,
-            });
+        }
+        let mut out = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            match self.split_compound(&token.text) {
+                Some((first, rest)) => {
+                    out.push(Term {
+                        text: first,
+                        ..token
+                    });
+                    out.push(Term {
+                        text: rest,
+                        ..token
+                    });
+                }
+                None => out.push(token),
+            }
         }
         out
     }
@@ -174,9 +257,25 @@ impl LanguageLabels {
             for length in (1..=run).rev() {
                 bag.clear();
                 bag.extend(terms[at..at + length].iter().map(|t| t.text.as_str()));
+                let sequence = bag_key(&bag);
                 bag.sort_unstable();
-                if let Some(&concept) = tables.by_length[length].get(&bag_key(&bag)) {
-                    matched = Some((concept, length));
+                if let Some(candidates) = tables.by_length[length].get(&bag_key(&bag)) {
+                    let written =
+                        || normalise_label(&text[terms[at].start..terms[at + length - 1].end]);
+                    // The label as written, then in the same order, then the first in file
+                    // order, so the choice never depends on hash order.
+                    let chosen = match candidates.as_slice() {
+                        [only] => only,
+                        _ => {
+                            let written = written();
+                            candidates
+                                .iter()
+                                .find(|c| c.written == written)
+                                .or_else(|| candidates.iter().find(|c| c.sequence == sequence))
+                                .unwrap_or(&candidates[0])
+                        }
+                    };
+                    matched = Some((chosen.concept, length));
                     break;
                 }
             }
@@ -319,6 +418,14 @@ impl ConceptMatcher {
         let primary = primary(tag);
         match self.language(&primary) {
             Some(labels) => labels.find(text),
+            None => Vec::new(),
+        }
+    }
+
+    /// The terms of `label` as matching sees them in `lang` (for checks of the scheme).
+    pub fn label_terms(&mut self, lang: &str, label: &str) -> Vec<String> {
+        match self.language(lang) {
+            Some(labels) => labels.terms(label).into_iter().map(|t| t.text).collect(),
             None => Vec::new(),
         }
     }
@@ -540,6 +647,18 @@ mod tests {
         assert_eq!(ids(&mut m, "ca", "la traducció automàtica"), translation);
         assert_eq!(ids(&mut m, "it", "traduzioni automatiche"), translation);
         assert_eq!(ids(&mut m, "en", "translation, machine"), translation);
+    }
+
+    #[test]
+    fn word_order_and_the_written_form_tell_apart_labels_with_the_same_terms() {
+        let mut m = matcher();
+        assert_eq!(
+            ids(&mut m, "en", "speech to text"),
+            ["mc:speech-recognition"]
+        );
+        assert_eq!(ids(&mut m, "en", "text to speech"), ["mc:speech-synthesis"]);
+        assert_eq!(ids(&mut m, "de", "Inspektionen"), ["mc:audit"]);
+        assert_eq!(ids(&mut m, "de", "Inspektion"), ["mc:inspections"]);
     }
 
     #[test]

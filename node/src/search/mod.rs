@@ -54,15 +54,19 @@ const TITLE_BOOST: f32 = 3.0;
 const FUZZY_WEIGHT: f32 = 0.4;
 /// Words this long or longer tolerate one typo; shorter ones would match too much.
 const FUZZY_MIN_CHARS: usize = 5;
+/// What a record scores for each unit of the query it matches (a concept the query matched, or a
+/// word outside them), before the weights below: records matching more of what the user asked
+/// for come first, and the weighted scores order records matching as many.
+const UNIT_SCORE: f32 = 100.0;
 /// A concept the query matched weighs this much, per title or body occurrence in the record, as
 /// a query word does.
 const CONCEPT_WEIGHT: f32 = 1.0;
 /// When the query matched concepts, a word outside them weighs this much: it still ranks
 /// records that have it first, but a record is found through the concepts even without it
 /// (its text may be in another language).
-const RESIDUAL_WEIGHT: f32 = 0.5;
+const RESIDUAL_WEIGHT: f32 = 0.3;
 /// A word inside a concept's match weighs this much as text: the concept already counts it.
-const COVERED_WORD_WEIGHT: f32 = 0.25;
+const COVERED_WORD_WEIGHT: f32 = 0.02;
 /// Text matches in the query's own language weigh this much more than in others.
 const QUERY_LANGUAGE_BOOST: f32 = 1.2;
 /// Query words considered; the web layer already caps the query at 200 characters.
@@ -554,10 +558,7 @@ impl SearchIndex {
                     .collect();
             clauses.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(BooleanQuery::new(occurrences)),
-                    CONCEPT_WEIGHT,
-                )),
+                unit(Box::new(BooleanQuery::new(occurrences)), CONCEPT_WEIGHT),
             ));
         }
         let covered: Vec<String> = read
@@ -568,22 +569,18 @@ impl SearchIndex {
         let live = self.live_text_fields(searcher);
         let query_analysis = read.language.map(|(l, _)| Analysis::for_tag(l));
         for word in self.query_words(q) {
-            let (alternatives, _) = self.word_alternatives(&live, &word, query_analysis);
-            if alternatives.is_empty() {
+            let (alternatives, stop_word) = self.word_alternatives(&live, &word, query_analysis);
+            if alternatives.is_empty() || stop_word {
                 continue;
             }
-            let weight = if covered.contains(&word) {
-                COVERED_WORD_WEIGHT
+            let words = Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1));
+            let clause: Box<dyn Query> = if covered.contains(&word) {
+                // Inside a concept: the concept is the unit; the word only breaks near-ties.
+                Box::new(BoostQuery::new(words, COVERED_WORD_WEIGHT))
             } else {
-                RESIDUAL_WEIGHT
+                unit(words, RESIDUAL_WEIGHT)
             };
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1)),
-                    weight,
-                )),
-            ));
+            clauses.push((Occur::Should, clause));
         }
         Some(Box::new(BooleanQuery::new(clauses)))
     }
@@ -966,4 +963,15 @@ pub fn load_scheme(root: &Path) -> Result<Arc<ConceptScheme>, SearchError> {
 
 fn scheme_error(error: SchemeError) -> SearchError {
     SearchError::Scheme(error.to_string())
+}
+
+/// One unit of a query: `UNIT_SCORE` when it matches, plus its own score times `weight`.
+fn unit(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(query.box_clone(), UNIT_SCORE)),
+        ),
+        (Occur::Should, Box::new(BoostQuery::new(query, weight))),
+    ]))
 }

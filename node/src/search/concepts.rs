@@ -67,6 +67,15 @@ const COMPOUNDING: &[(&str, &[&str])] = &[
     ("sv", &["s"]),
     ("fi", &[]),
 ];
+/// The languages whose words are matched to a label's word of nearly the same form: those with
+/// no stemmer (Catalan, Czech, Polish: "traduccions" meets "traducció") and Finnish, whose case
+/// endings the stemmer leaves on ("petosten" meets "petos").
+const NEAR_FORMS: &[&str] = &["ca", "cs", "pl", "fi"];
+/// Near forms share at least this many leading bytes, all but one of the label word's...
+const NEAR_FORM_PREFIX: usize = 5;
+/// ...and differ in length by at most this many.
+const NEAR_FORM_SLACK: usize = 3;
+
 /// The shortest part of a compound considered, in bytes.
 const COMPOUND_PART_BYTES: usize = 4;
 
@@ -88,6 +97,8 @@ struct LanguageLabels {
     extra_stop_words: &'static [&'static str],
     /// Linking letters, for a compounding language.
     compound_links: Option<&'static [&'static str]>,
+    /// Whether words are matched to label words of nearly the same form.
+    near_forms: bool,
     tables: Arc<LabelTables>,
 }
 
@@ -110,6 +121,8 @@ struct LabelTables {
     by_length: Vec<HashMap<String, Vec<Candidate>>>,
     /// Every term of some label: a run of text can only match if all its terms are here.
     terms: HashSet<String>,
+    /// Label terms by their first [`NEAR_FORM_PREFIX`] bytes, for near forms.
+    by_prefix: HashMap<String, Vec<String>>,
     longest: usize,
 }
 
@@ -138,6 +151,7 @@ impl LanguageLabels {
             extra_stop_words,
             // Labels are read whole; only text is split, against the labels' terms.
             compound_links: None,
+            near_forms: false,
             tables: Arc::new(LabelTables::default()),
         };
         let mut tables = LabelTables {
@@ -168,12 +182,50 @@ impl LanguageLabels {
                 tables.terms.extend(terms);
             }
         }
+        for term in &tables.terms {
+            if let Some(prefix) = term.get(..NEAR_FORM_PREFIX) {
+                tables
+                    .by_prefix
+                    .entry(prefix.to_owned())
+                    .or_default()
+                    .push(term.clone());
+            }
+        }
+        for terms in tables.by_prefix.values_mut() {
+            terms.sort();
+        }
         labels.tables = Arc::new(tables);
+        labels.near_forms = NEAR_FORMS.contains(&lang);
         labels.compound_links = COMPOUNDING
             .iter()
             .find(|(l, _)| *l == lang)
             .map(|(_, links)| *links);
         labels
+    }
+
+    /// The label term of nearly the same form as `term`, when `term` is none itself: the one
+    /// sharing the longest start, then the closest in length.
+    fn near_form(&self, term: &str) -> Option<String> {
+        if !self.near_forms || self.tables.terms.contains(term) {
+            return None;
+        }
+        let candidates = self.tables.by_prefix.get(term.get(..NEAR_FORM_PREFIX)?)?;
+        let shared =
+            |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        candidates
+            .iter()
+            .filter(|label| {
+                let common = shared(label, term);
+                common >= NEAR_FORM_PREFIX.max(label.len().saturating_sub(1))
+                    && label.len().abs_diff(term.len()) <= NEAR_FORM_SLACK
+            })
+            .max_by_key(|label| {
+                (
+                    shared(label, term),
+                    std::cmp::Reverse(label.len().abs_diff(term.len())),
+                )
+            })
+            .cloned()
     }
 
     /// `term` split into a label term and the rest, when it is a compound whose first part is a
@@ -233,7 +285,10 @@ impl LanguageLabels {
                         ..token
                     });
                 }
-                None => out.push(token),
+                None => match self.near_form(&token.text) {
+                    Some(text) => out.push(Term { text, ..token }),
+                    None => out.push(token),
+                },
             }
         }
         out
@@ -242,6 +297,55 @@ impl LanguageLabels {
     /// The concepts in `text`, longest match first, left to right.
     fn find(&mut self, text: &str) -> Vec<Found> {
         let terms = self.terms(text);
+        self.find_in_terms(text, terms)
+    }
+
+    /// The concepts in a query: as in [`LanguageLabels::find`], but in a compounding language
+    /// two neighbouring words that a label writes as one are read as one ("liikenteen hallinta"
+    /// meets "liikenteenhallinta"). Only queries are read so: they are short, and the extra
+    /// analysis on every record would cost the index more than it gains.
+    fn find_in_query(&mut self, q: &str) -> Vec<Found> {
+        let mut terms = self.terms(q);
+        if self.compound_links.is_some() {
+            let mut joined = Vec::with_capacity(terms.len());
+            let mut i = 0;
+            while i < terms.len() {
+                if i + 1 < terms.len() {
+                    let pair = [terms[i].text.as_str(), terms[i + 1].text.as_str()];
+                    let mut bag = pair.to_vec();
+                    bag.sort_unstable();
+                    let pair_is_label = self.tables.by_length[2].contains_key(&bag_key(&bag));
+                    let written = format!(
+                        "{}{}",
+                        &q[terms[i].start..terms[i].end],
+                        &q[terms[i + 1].start..terms[i + 1].end]
+                    );
+                    let as_one = self.terms(&written);
+                    if !pair_is_label
+                        && let [one] = as_one.as_slice()
+                        && self.tables.terms.contains(&one.text)
+                    {
+                        joined.push(Term {
+                            text: one.text.clone(),
+                            start: terms[i].start,
+                            end: terms[i + 1].end,
+                        });
+                        i += 2;
+                        continue;
+                    }
+                }
+                joined.push(Term {
+                    text: std::mem::take(&mut terms[i].text),
+                    ..terms[i]
+                });
+                i += 1;
+            }
+            terms = joined;
+        }
+        self.find_in_terms(q, terms)
+    }
+
+    fn find_in_terms(&mut self, text: &str, terms: Vec<Term>) -> Vec<Found> {
         let tables = Arc::clone(&self.tables);
         let mut found = Vec::new();
         let mut at = 0;
@@ -570,7 +674,10 @@ impl ConceptMatcher {
     }
 
     fn concepts_in(&mut self, q: &str, lang: &'static str, basis: LanguageBasis) -> QueryConcepts {
-        let found = self.language(lang).map(|l| l.find(q)).unwrap_or_default();
+        let found = self
+            .language(lang)
+            .map(|l| l.find_in_query(q))
+            .unwrap_or_default();
         let mut concepts: Vec<(usize, String)> = Vec::new();
         for f in found {
             if !concepts.iter().any(|(c, _)| *c == f.concept) {
@@ -659,6 +766,23 @@ mod tests {
         assert_eq!(ids(&mut m, "en", "text to speech"), ["mc:speech-synthesis"]);
         assert_eq!(ids(&mut m, "de", "Inspektionen"), ["mc:audit"]);
         assert_eq!(ids(&mut m, "de", "Inspektion"), ["mc:inspections"]);
+    }
+
+    #[test]
+    fn words_without_a_stemmer_meet_labels_of_nearly_the_same_form() {
+        let mut m = matcher();
+        let translation = ids(&mut m, "en", "machine translation");
+        assert_eq!(ids(&mut m, "ca", "traduccions automàtiques"), translation);
+        // Short words must match exactly: "dades" is not "dada".
+        assert!(ids(&mut m, "ca", "xyzzy").is_empty());
+    }
+
+    #[test]
+    fn a_query_may_write_apart_what_a_label_writes_as_one_word() {
+        let mut m = matcher();
+        let read = m.read_query("liikenteen hallinta", Some("fi"), None, &[]);
+        let found: Vec<&str> = read.concepts.iter().map(|(c, _)| m.id(*c)).collect();
+        assert_eq!(found, ["mc:traffic-management"]);
     }
 
     #[test]

@@ -488,6 +488,40 @@ mod tests {
     }
 
     #[test]
+    fn the_query_language_and_the_concept_filter_are_checked() {
+        let query = parse(&[
+            ("q", "semafori"),
+            ("q_lang", "it"),
+            ("concept", "urn:mosaico:concept:smart-traffic-lights"),
+        ])
+        .expect("valid");
+        assert_eq!(query.query_lang.as_deref(), Some("it"));
+        assert_eq!(query.concept.as_deref(), Some("mc:smart-traffic-lights"));
+        // `lang` keeps its meaning: the records' language, not the query's.
+        assert_eq!(query.lang, None);
+        // A language the scheme has no labels in is still a well-formed tag: the search falls
+        // back to plain text and says so.
+        assert!(parse(&[("q_lang", "ja")]).is_ok());
+        let error = parse(&[("q_lang", "not a tag")]).expect_err("malformed tag");
+        assert_eq!(error.parameter, "q_lang");
+        for bad in [
+            "machine-translation",
+            "mc:",
+            "mc:Machine",
+            "mc:a--b",
+            "mc:a b",
+        ] {
+            let error = parse(&[("concept", bad)]).expect_err(bad);
+            assert_eq!(error.parameter, "concept", "{bad}");
+            assert!(error.message.contains("mc:"), "{bad}: {}", error.message);
+        }
+        // Two searches that differ only in the query's language are two cursors' worth apart.
+        let it = parse(&[("q", "chatbot"), ("q_lang", "it")]).expect("it");
+        let fi = parse(&[("q", "chatbot"), ("q_lang", "fi")]).expect("fi");
+        assert_ne!(it.fingerprint(), fi.fingerprint());
+    }
+
+    #[test]
     fn defaults_sort_by_newest_without_text_and_by_relevance_with_it() {
         let query = parse(&[]).expect("empty query");
         assert_eq!(

@@ -218,7 +218,12 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
     search_box(&mut h, tr, &q, &hidden);
 
     let query = match parse_record_query(&pairs, Some(&ctx.content_languages)) {
-        Ok(query) => query,
+        // The query is typed into this page, so it is most likely in the page's language; the
+        // node still reads it otherwise when `q_lang` or the words themselves say so.
+        Ok(query) => RecordQuery {
+            ui_lang: Some(tr.lang.tag().to_owned()),
+            ..query
+        },
         Err(e) => {
             h.raw("<div class=\"alert\" role=\"alert\"><p>")
                 .elem("strong", &[], tr.t("search.invalid"))

@@ -1,0 +1,365 @@
+//! Router tests of the concept pages and the concept API: names in the reader's language,
+//! narrower concepts computed from broader links, suggestions without JavaScript, the 404 of an
+//! unknown concept and the 400 of a malformed one, the search box's datalist, and the record
+//! page's line naming the languages a record is written in.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use mosaico_protocol::draft::Draft;
+use mosaico_web::Backend;
+use mosaico_web::router;
+use mosaico_web::testing::MemoryBackend;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+}
+
+async fn get(backend: &MemoryBackend, uri: &str) -> Answer {
+    let response = router(backend.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        content_type,
+        text: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_concept_page_names_it_in_the_ui_language_and_in_every_language_with_its_lang() {
+    let backend = MemoryBackend::new();
+    let page = get(&backend, "/concepts/machine-translation?lang=it").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("<html lang=\"it\""));
+    assert!(
+        page.text.contains("<h1>traduzione automatica</h1>"),
+        "{}",
+        page.text
+    );
+    // Every language of the scheme, each name marked with its own language.
+    for (lang, label) in [
+        ("en", "machine translation"),
+        ("ca", "traducció automàtica"),
+        ("fi", "konekäännös"),
+        ("pl", "tłumaczenie maszynowe"),
+    ] {
+        assert!(
+            page.text
+                .contains(&format!("<span lang=\"{lang}\">{label}</span>")),
+            "{lang} label missing"
+        );
+    }
+    // Alternative names too, and language names in Italian.
+    assert!(
+        page.text
+            .contains("<span lang=\"en\">neural machine translation</span>")
+    );
+    assert!(page.text.contains(">catalano</th>"));
+    assert!(page.text.contains("Software that translates text"));
+    // Broader and related come from the file; narrower is computed from broader links.
+    assert!(
+        page.text
+            .contains("href=\"/concepts/natural-language-processing\"")
+    );
+    assert!(page.text.contains("href=\"/concepts/speech-recognition\""));
+    assert!(
+        page.text
+            .contains("<a href=\"/concepts/speech-translation\">traduzione vocale</a>"),
+        "narrower concept missing"
+    );
+    assert!(!page.text.contains("⟦"));
+}
+
+#[tokio::test]
+async fn a_concept_page_links_to_eurovoc_and_lists_the_records_the_backend_finds() {
+    let backend = MemoryBackend::new();
+    backend
+        .publish(
+            Draft::from_value(json!({
+                "kind": "solution",
+                "slug": "kaantaja",
+                "title": {"fi": "Konekäännöspalvelu"},
+                "summary": {"fi": "Palvelu kääntää asiakirjat."},
+                "organisation": "Helsinki",
+                "country": "FI",
+                "themes": ["citizens"],
+                "status": "implemented",
+                "licence": "EUPL-1.2",
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let page = get(&backend, "/concepts/artificial-intelligence?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("href=\"http://eurovoc.europa.eu/3030\""),
+        "{}",
+        page.text
+    );
+    // The record's title keeps its own language on an English page.
+    assert!(
+        page.text.contains("lang=\"fi\">Konekäännöspalvelu</a>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("href=\"/search?concept=mc%3Aartificial-intelligence\"")
+    );
+}
+
+#[tokio::test]
+async fn unknown_concepts_are_404_and_malformed_ids_400() {
+    let backend = MemoryBackend::new();
+    let unknown = get(&backend, "/concepts/no-such-concept-here?lang=en").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown
+            .text
+            .contains("does not know mc:no-such-concept-here"),
+        "{}",
+        unknown.text
+    );
+    let malformed = get(&backend, "/concepts/Not_A--Slug?lang=en").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(malformed.text.contains("is not a concept id"));
+    assert!(malformed.content_type.starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn the_concept_index_suggests_by_any_name_without_javascript() {
+    let backend = MemoryBackend::new();
+    // No text: every concept, as links, with a plain GET form.
+    let all = get(&backend, "/concepts?lang=it").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.text
+            .contains("<form role=\"search\" method=\"get\" action=\"/concepts\"")
+    );
+    assert!(
+        all.text
+            .contains("<a href=\"/concepts/machine-translation\">traduzione automatica</a>")
+    );
+    // A name in the UI language.
+    let italian = get(&backend, "/concepts?lang=it&q=traduz").await;
+    assert!(
+        italian
+            .text
+            .contains("<a href=\"/concepts/machine-translation\">traduzione automatica</a>")
+    );
+    // A name in another language finds the concept, named in the UI language, and says how.
+    let finnish = get(&backend, "/concepts?lang=en&q=konek%C3%A4%C3%A4nn%C3%B6s").await;
+    assert!(
+        finnish
+            .text
+            .contains("<a href=\"/concepts/machine-translation\">machine translation</a> — via <span lang=\"fi\">konekäännös</span> (Finnish)"),
+        "{}",
+        finnish.text
+    );
+    let nothing = get(&backend, "/concepts?lang=en&q=zzzqqq").await;
+    assert!(nothing.text.contains("No concept has a name containing"));
+}
+
+#[tokio::test]
+async fn the_search_box_suggests_concept_names_in_the_ui_language() {
+    let backend = MemoryBackend::new();
+    let page = get(&backend, "/search?lang=ca").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("list=\"concept-names\""));
+    assert_eq!(page.text.matches("<datalist").count(), 1);
+    assert!(
+        page.text
+            .contains("<option value=\"traducció automàtica\"></option>")
+    );
+    let options = page.text.matches("<option value=").count();
+    assert!(options > 100 && options <= 500 + 3, "{options} options");
+}
+
+#[tokio::test]
+async fn the_record_page_says_in_the_readers_language_which_languages_it_is_written_in() {
+    let backend = MemoryBackend::new();
+    let id = backend
+        .publish(
+            Draft::from_value(json!({
+                "kind": "solution",
+                "slug": "bilingual",
+                "title": {"en": "Translator", "ca": "Traductor"},
+                "summary": {"en": "It translates.", "ca": "Tradueix."},
+                "organisation": "Generalitat",
+                "country": "ES",
+                "themes": ["citizens"],
+                "status": "implemented",
+                "licence": "EUPL-1.2",
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let page = get(&backend, &format!("/records/{id}?lang=it")).await;
+    assert!(
+        page.text
+            .contains("<p class=\"written-in\">Scritto in: catalano, inglese</p>"),
+        "{}",
+        page.text
+    );
+    let page = get(&backend, &format!("/records/{id}?lang=de")).await;
+    assert!(page.text.contains("Geschrieben in: Katalanisch, Englisch"));
+}
+
+#[tokio::test]
+async fn the_api_suggests_concepts_in_any_language_bounded() {
+    let backend = MemoryBackend::new();
+    let answer = get(&backend, "/api/v1/concepts?q=traduc&lang=it").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let items = answer.json()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty() && items.len() <= 20, "{}", items.len());
+    let mt = items
+        .iter()
+        .find(|i| i["id"] == "mc:machine-translation")
+        .expect("machine translation suggested");
+    // "traduc" is in no Italian name (traduzione), so it matched in another language, while the
+    // label is still Italian.
+    assert_eq!(mt["label"], "traduzione automatica");
+    assert_ne!(mt["language"], "it");
+    assert!(
+        mt["matched"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("traduc")
+    );
+    // Names in the reader's language rank first.
+    let answer = get(&backend, "/api/v1/concepts?q=tradu&lang=it").await;
+    let first = &answer.json()["items"][0];
+    assert_eq!(first["language"], "it", "{first}");
+    // Many matches are cut at 20.
+    let answer = get(&backend, "/api/v1/concepts?q=a").await;
+    assert_eq!(answer.json()["items"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn the_api_refuses_bad_concept_searches_with_a_problem() {
+    let backend = MemoryBackend::new();
+    let long = "a".repeat(101);
+    for uri in [
+        "/api/v1/concepts".to_owned(),
+        "/api/v1/concepts?q=".to_owned(),
+        "/api/v1/concepts?q=%20%20".to_owned(),
+        format!("/api/v1/concepts?q={long}"),
+        "/api/v1/concepts?q=x&colour=red".to_owned(),
+        "/api/v1/concepts?q=x&q=y".to_owned(),
+        "/api/v1/concepts?q=x&lang=%C3%A7%C3%A7".to_owned(),
+        "/api/v1/concepts/Not_A_Slug".to_owned(),
+        "/api/v1/concepts/a--b".to_owned(),
+    ] {
+        let answer = get(&backend, &uri).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{uri}: {}",
+            answer.text
+        );
+        assert_eq!(answer.content_type, "application/problem+json", "{uri}");
+    }
+    let unknown = get(&backend, "/api/v1/concepts/no-such-concept-here").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn the_api_serves_a_concept_with_narrower_computed() {
+    let backend = MemoryBackend::new();
+    let answer = get(&backend, "/api/v1/concepts/machine-translation").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let concept = answer.json();
+    assert_eq!(concept["id"], "mc:machine-translation");
+    assert_eq!(concept["pref_labels"]["ca"], "traducció automàtica");
+    assert!(
+        concept["alt_labels"]["en"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("MT"))
+    );
+    assert_eq!(
+        concept["broader"],
+        json!(["mc:natural-language-processing"])
+    );
+    assert!(
+        concept["narrower"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("mc:speech-translation"))
+    );
+    assert!(
+        concept["related"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("mc:multilingualism"))
+    );
+    assert!(concept["exact_match"].is_array() && concept["close_match"].is_array());
+    // The scheme the page shows is the backend's.
+    assert!(backend.concepts().get("mc:machine-translation").is_some());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_concept_endpoints_and_the_search_parameters() {
+    let backend = MemoryBackend::new();
+    let doc = get(&backend, "/api/v1/openapi.json").await.json();
+    let paths = &doc["paths"];
+    for path in ["/api/v1/concepts", "/api/v1/concepts/{slug}"] {
+        let responses = &paths[path]["get"]["responses"];
+        for status in ["200", "400"] {
+            assert!(responses.get(status).is_some(), "{path} lacks {status}");
+        }
+    }
+    assert!(
+        paths["/api/v1/concepts/{slug}"]["get"]["responses"]
+            .get("404")
+            .is_some()
+    );
+    let names: Vec<&str> = paths["/api/v1/records"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"q_lang") && names.contains(&"concept"),
+        "{names:?}"
+    );
+    let schemas = &doc["components"]["schemas"];
+    for schema in [
+        "ConceptSuggestions",
+        "ConceptView",
+        "QueryReading",
+        "MatchWhy",
+    ] {
+        assert!(schemas.get(schema).is_some(), "{schema} missing");
+    }
+    assert!(schemas["RecordList"]["properties"].get("query").is_some());
+    assert!(schemas["RecordSummary"]["properties"].get("why").is_some());
+}

@@ -363,3 +363,62 @@ async fn the_openapi_document_describes_the_concept_endpoints_and_the_search_par
     assert!(schemas["RecordList"]["properties"].get("query").is_some());
     assert!(schemas["RecordSummary"]["properties"].get("why").is_some());
 }
+
+#[tokio::test]
+async fn concept_pages_render_in_every_interface_language() {
+    let backend = MemoryBackend::new();
+    for lang in ["ca", "de", "en", "es", "fr", "it", "nl", "fi"] {
+        for path in [
+            "/concepts",
+            "/concepts?q=data",
+            "/concepts/machine-translation",
+            "/concepts/artificial-intelligence",
+            "/concepts/no-such-concept",
+            "/search?concept=mc:machine-translation",
+        ] {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let page = get(&backend, &format!("{path}{separator}lang={lang}")).await;
+            assert!(
+                page.status == StatusCode::OK || page.status == StatusCode::NOT_FOUND,
+                "{path} in {lang}: {}",
+                page.status
+            );
+            assert!(page.text.contains(&format!("<html lang=\"{lang}\"")));
+            assert!(
+                !page.text.contains("⟦"),
+                "{path} in {lang} misses a message"
+            );
+            assert_eq!(page.text.matches("<h1").count(), 1, "{path} in {lang}");
+            assert!(
+                page.text.len() < 120 * 1024,
+                "{path} weighs {}",
+                page.text.len()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_active_concept_filter_is_shown_by_name_and_removable() {
+    let backend = MemoryBackend::new();
+    let page = get(
+        &backend,
+        "/search?lang=it&q=x&concept=mc:machine-translation",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("<li>Concetto: traduzione automatica "),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(
+            "href=\"/search?q=x\" aria-label=\"Rimuovi il filtro Concetto: traduzione automatica\""
+        ),
+        "{}",
+        page.text
+    );
+    let malformed = get(&backend, "/search?lang=en&concept=Machine").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+}

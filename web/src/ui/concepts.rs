@@ -137,9 +137,24 @@ pub(crate) fn concept_facet(
     current: Option<&str>,
     without: &[(String, String)],
 ) {
-    if counts.is_empty() {
-        return;
+    if !counts.is_empty() {
+        concept_counts(h, scheme, tr, counts, current, without);
     }
+    // The index is reachable from every search, counts or not.
+    h.raw("<p class=\"more\">")
+        .link("/concepts", tr.t("concept_all_link"))
+        .raw("</p>");
+}
+
+/// The list of the concept facet's counts, under its heading.
+fn concept_counts(
+    h: &mut Html,
+    scheme: &ConceptScheme,
+    tr: &Tr,
+    counts: &[(&String, u64)],
+    current: Option<&str>,
+    without: &[(String, String)],
+) {
     h.elem("h3", &[], tr.t("concept_facet"));
     h.raw("<ul>");
     for (id, count) in counts {
@@ -163,9 +178,7 @@ pub(crate) fn concept_facet(
             .text(&tr.tf("search.count", &[("count", &number(tr.lang, *count))]))
             .raw("</span></li>");
     }
-    h.raw("</ul><p class=\"more\">")
-        .link("/concepts", tr.t("concept_all_link"))
-        .raw("</p>");
+    h.raw("</ul>");
 }
 
 /// A `<datalist>` of the concepts' names in the reader's language, sorted, for the search box
@@ -572,10 +585,13 @@ mod tests {
                 "<a href=\"/search?q=%C3%BCbersetzung\" aria-current=\"true\">maschinelle Übersetzung</a>"
             )
         );
-        // No counts, no facet.
+        // No counts, no facet, but still the way to the index.
         let mut h = Html::new();
         concept_facet(&mut h, &scheme(), &tr, &[], None, &without);
-        assert_eq!(h.into_string(), "");
+        assert_eq!(
+            h.into_string(),
+            "<p class=\"more\"><a href=\"/concepts\">Alle Konzepte</a></p>"
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ use crate::headers::{bearer_token, etag_for, not_modified};
 use crate::limits::WriteLimiter;
 use crate::query::{QueryError, encode_cursor, parse_record_query};
 use crate::views::{
-    ConceptSuggestions, ConceptView, MAX_CONCEPT_QUERY_CHARS, MAX_CONCEPT_SUGGESTIONS, MembersView,
-    PeerView, PublishedView, RecordList, RecordView, StatusView, VersionsView, suggest_concepts,
+    ConceptSuggestions, ConceptView, MAX_CONCEPT_QUERY_CHARS, MAX_CONCEPT_SLUG_CHARS,
+    MAX_CONCEPT_SUGGESTIONS, MembersView, PeerView, PublishedView, RecordList, RecordView,
+    StatusView, VersionsView, suggest_concepts,
 };
 use mosaico_protocol::concepts::compact_concept_id;
 
@@ -122,7 +123,7 @@ pub(crate) async fn concept_suggestions<B: Backend>(
     path = "/api/v1/concepts/{slug}",
     tag = "concepts",
     params(
-        ("slug" = String, Path, description = "The concept id without its `mc:` prefix: lowercase letters, digits and single hyphens", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", example = "machine-translation"),
+        ("slug" = String, Path, description = "The concept id without its `mc:` prefix: lowercase letters, digits and single hyphens", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "machine-translation"),
     ),
     responses(
         (status = 200, description = "The concept; narrower concepts are computed from the scheme's broader links", body = ConceptView),
@@ -234,6 +235,15 @@ fn primary_language(tag: &str) -> Option<String> {
 
 /// The concept id of a path's slug (`machine-translation` → `mc:machine-translation`).
 pub(crate) fn parse_concept_slug(slug: &str) -> Result<String, QueryError> {
+    if slug.len() > MAX_CONCEPT_SLUG_CHARS {
+        return Err(QueryError {
+            parameter: "slug".to_owned(),
+            message: format!(
+                "is {} bytes long; concept slugs are at most {MAX_CONCEPT_SLUG_CHARS}",
+                slug.len()
+            ),
+        });
+    }
     compact_concept_id(&format!("mc:{slug}")).ok_or_else(|| QueryError {
         parameter: "slug".to_owned(),
         message: format!(

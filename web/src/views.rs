@@ -571,6 +571,9 @@ pub struct PeerView {
 /// The longest text `GET /api/v1/concepts` and the concept index search for, in characters: a
 /// label is a few words, and a bound keeps the scan over every label cheap.
 pub const MAX_CONCEPT_QUERY_CHARS: usize = 100;
+/// The longest concept slug the API and the UI look up: the scheme's are a few words, and a
+/// bound keeps a hostile path out of error messages.
+pub const MAX_CONCEPT_SLUG_CHARS: usize = 100;
 /// The most suggestions one answer carries: enough to pick from, small enough to show whole.
 pub const MAX_CONCEPT_SUGGESTIONS: usize = 20;
 

@@ -147,6 +147,10 @@ async fn unknown_concepts_are_404_and_malformed_ids_400() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert!(malformed.text.contains("is not a concept id"));
     assert!(malformed.content_type.starts_with("text/html"));
+    let long = get(&backend, &format!("/concepts/{}?lang=en", "a".repeat(5000))).await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    // The message quotes the slug cut at 100 characters, not whole.
+    assert!(long.text.contains(&format!("“{}” is not", "a".repeat(100))));
 }
 
 #[tokio::test]
@@ -275,6 +279,7 @@ async fn the_api_refuses_bad_concept_searches_with_a_problem() {
         "/api/v1/concepts?q=x&lang=%C3%A7%C3%A7".to_owned(),
         "/api/v1/concepts/Not_A_Slug".to_owned(),
         "/api/v1/concepts/a--b".to_owned(),
+        format!("/api/v1/concepts/{}", "a".repeat(101)),
     ] {
         let answer = get(&backend, &uri).await;
         assert_eq!(

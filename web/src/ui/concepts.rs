@@ -23,8 +23,8 @@ use super::layout::{NavSection, backend_error_page, error_page, page, record_car
 use crate::backend::{Backend, BackendError};
 use crate::query::parse_record_query;
 use crate::views::{
-    MAX_CONCEPT_QUERY_CHARS, QueryReading, RecordPage, RecordSummary, concept_label,
-    narrower_concepts, suggest_concepts,
+    MAX_CONCEPT_QUERY_CHARS, MAX_CONCEPT_SLUG_CHARS, QueryReading, RecordPage, RecordSummary,
+    concept_label, narrower_concepts, suggest_concepts,
 };
 
 /// Records listed on a concept page; the rest are one link away, in the search.
@@ -284,7 +284,11 @@ pub(crate) async fn concept_page<B: Backend>(
     ctx: Ctx,
 ) -> Response {
     let tr = &ctx.tr;
-    let Some(id) = compact_concept_id(&format!("mc:{slug}")) else {
+    let well_formed = (slug.len() <= MAX_CONCEPT_SLUG_CHARS)
+        .then(|| compact_concept_id(&format!("mc:{slug}")))
+        .flatten();
+    let Some(id) = well_formed else {
+        let slug: String = slug.chars().take(MAX_CONCEPT_SLUG_CHARS).collect();
         return error_page(
             &ctx,
             StatusCode::BAD_REQUEST,

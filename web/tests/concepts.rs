@@ -5,12 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::{Arc, Mutex};
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use mosaico_protocol::draft::Draft;
-use mosaico_web::Backend;
 use mosaico_web::router;
 use mosaico_web::testing::MemoryBackend;
+use mosaico_web::views::{MatchedConcept, MembersView, PeerView, QueryReading, StatusView};
+use mosaico_web::{
+    Backend, BackendError, LiveEvent, PublishError, Published, RecordPage, RecordQuery, Role,
+};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -426,4 +431,192 @@ async fn the_active_concept_filter_is_shown_by_name_and_removable() {
     );
     let malformed = get(&backend, "/search?lang=en&concept=Machine").await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+}
+
+/// A backend that answers like the node does for a cross-language search: the memory backend's
+/// records, plus a reading that matched `mc:machine-translation` and a concept facet. It keeps
+/// every query it is asked, so tests can see what the pages asked for.
+#[derive(Clone)]
+struct CrossLanguage {
+    inner: MemoryBackend,
+    asked: Arc<Mutex<Vec<RecordQuery>>>,
+}
+
+impl CrossLanguage {
+    fn new() -> Self {
+        CrossLanguage {
+            inner: MemoryBackend::new(),
+            asked: Arc::default(),
+        }
+    }
+    fn asked(&self) -> Vec<RecordQuery> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+impl Backend for CrossLanguage {
+    fn list_records(&self, query: &RecordQuery) -> Result<RecordPage, BackendError> {
+        self.asked.lock().unwrap().push(query.clone());
+        let mut page = self.inner.list_records(&RecordQuery {
+            q: None,
+            sort: mosaico_web::Sort::Newest,
+            ..query.clone()
+        })?;
+        page.facets
+            .concept
+            .insert("mc:machine-translation".to_owned(), 1200);
+        page.facets.concept.insert("mc:x-newer".to_owned(), 3);
+        if query.q.is_some() {
+            page.reading = QueryReading {
+                language: Some("it".to_owned()),
+                language_source: None,
+                concepts: vec![MatchedConcept {
+                    id: "mc:machine-translation".to_owned(),
+                    matched: "traduzione automatica".to_owned(),
+                    label: "traduzione automatica".to_owned(),
+                }],
+                expanded: true,
+                notice: None,
+            };
+        }
+        Ok(page)
+    }
+    fn record(
+        &self,
+        id: &mosaico_protocol::RecordId,
+    ) -> Result<Option<mosaico_protocol::Record<mosaico_protocol::Verified>>, BackendError> {
+        self.inner.record(id)
+    }
+    fn head(
+        &self,
+        key: &mosaico_protocol::LogicalKey,
+    ) -> Result<Option<mosaico_protocol::Record<mosaico_protocol::Verified>>, BackendError> {
+        self.inner.head(key)
+    }
+    fn versions(
+        &self,
+        key: &mosaico_protocol::LogicalKey,
+    ) -> Result<Vec<mosaico_protocol::Record<mosaico_protocol::Verified>>, BackendError> {
+        self.inner.versions(key)
+    }
+    fn authority(
+        &self,
+        record: &mosaico_protocol::Record<mosaico_protocol::Verified>,
+    ) -> Option<mosaico_protocol::trust::Authority> {
+        self.inner.authority(record)
+    }
+    fn members(&self) -> MembersView {
+        self.inner.members()
+    }
+    fn status(&self) -> StatusView {
+        self.inner.status()
+    }
+    fn concepts(&self) -> Arc<mosaico_protocol::concepts::ConceptScheme> {
+        self.inner.concepts()
+    }
+    fn peers(&self) -> impl Future<Output = Result<Vec<PeerView>, BackendError>> + Send {
+        self.inner.peers()
+    }
+    fn metrics(&self) -> String {
+        self.inner.metrics()
+    }
+    fn ready(&self) -> bool {
+        self.inner.ready()
+    }
+    fn authorize(&self, bearer_token: &str) -> Option<Role> {
+        self.inner.authorize(bearer_token)
+    }
+    fn live_events(&self) -> impl futures::Stream<Item = LiveEvent> + Send + 'static + use<> {
+        self.inner.live_events()
+    }
+    fn publish(
+        &self,
+        draft: Draft,
+    ) -> impl Future<Output = Result<Published, PublishError>> + Send {
+        self.inner.publish(draft)
+    }
+    fn publish_signed(
+        &self,
+        record: mosaico_protocol::Record<mosaico_protocol::Unverified>,
+    ) -> impl Future<Output = Result<Published, PublishError>> + Send {
+        self.inner.publish_signed(record)
+    }
+    fn retract(
+        &self,
+        key: mosaico_protocol::LogicalKey,
+    ) -> impl Future<Output = Result<Published, PublishError>> + Send {
+        self.inner.retract(key)
+    }
+}
+
+async fn get_from(backend: &CrossLanguage, uri: &str) -> String {
+    let response = router(backend.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn a_cross_language_search_page_shows_the_concept_facet_and_the_also_found_line() {
+    let backend = CrossLanguage::new();
+    for (slug, title, summary) in [
+        (
+            "en-mt",
+            json!({"en": "Machine translation for forms"}),
+            json!({"en": "Forms."}),
+        ),
+        (
+            "ca-mt",
+            json!({"ca": "Traducció de formularis"}),
+            json!({"ca": "Formularis."}),
+        ),
+    ] {
+        backend
+            .publish(
+                Draft::from_value(json!({
+                    "kind": "solution",
+                    "slug": slug,
+                    "title": title,
+                    "summary": summary,
+                    "organisation": "Region",
+                    "country": "ES",
+                    "themes": ["citizens"],
+                    "status": "implemented",
+                    "licence": "EUPL-1.2",
+                }))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let html = get_from(&backend, "/search?lang=it&q=traduzione%20automatica").await;
+    // The UI's language went with the query.
+    let asked = backend.asked();
+    assert_eq!(asked.last().unwrap().ui_lang.as_deref(), Some("it"));
+    // The facet, named in Italian, with the count in Italian digits, narrowing the search.
+    assert!(
+        html.contains("<a href=\"/search?q=traduzione%20automatica&amp;concept=mc%3Amachine-translation\">traduzione automatica</a> <span class=\"count\">1.200"),
+        "{html}"
+    );
+    assert!(html.contains(">mc:x-newer</a>"));
+    // The line under the results: Italian name linked, then the page's other languages.
+    assert!(
+        html.contains("<p class=\"also-found\">Trovato anche attraverso il concetto <em><a href=\"/concepts/machine-translation\">traduzione automatica</a></em> · <span lang=\"ca\">traducció automàtica</span> · <span lang=\"en\">machine translation</span></p>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_concept_page_asks_for_the_records_carrying_that_concept() {
+    let backend = CrossLanguage::new();
+    get_from(&backend, "/concepts/machine-translation?lang=fi").await;
+    let asked = backend.asked();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].concept.as_deref(), Some("mc:machine-translation"));
+    assert_eq!(asked[0].q, None);
 }

@@ -769,4 +769,27 @@ mod tests {
         );
         assert_eq!(pick_language(&LangMap::new(), &langs(&["it"])), None);
     }
+
+    #[test]
+    fn suggestions_are_one_per_concept_reader_language_first_and_bounded() {
+        let scheme = ConceptScheme::builtin();
+        assert!(suggest_concepts(&scheme, "   ", "it", 20).is_empty());
+        let found = suggest_concepts(&scheme, "TRADUZIONE", "it", 20);
+        let ids: Vec<&str> = found.iter().map(|s| s.id.as_str()).collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "{ids:?}");
+        assert_eq!(found[0].id, "mc:machine-translation");
+        assert_eq!(found[0].matched, "traduzione");
+        assert_eq!(found[0].language, "it");
+        // A Finnish name typed on an Italian page: found, named in Italian.
+        let finnish = suggest_concepts(&scheme, "konekäännös", "it", 20);
+        assert_eq!(finnish[0].label, "traduzione automatica");
+        assert_eq!(finnish[0].language, "fi");
+        assert_eq!(suggest_concepts(&scheme, "e", "en", 7).len(), 7);
+        // Narrower concepts come from the other concepts' broader links.
+        assert!(
+            narrower_concepts(&scheme, "mc:machine-translation")
+                .contains(&"mc:speech-translation".to_owned())
+        );
+    }
 }

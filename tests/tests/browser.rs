@@ -487,6 +487,8 @@ fn staff_use_the_web_ui_in_a_real_browser() {
         ("record", record.clone()),
         ("history", format!("{record}/history")),
         ("members", "/members".into()),
+        ("concepts", "/concepts?q=tradu".into()),
+        ("concept", "/concepts/machine-translation".into()),
         ("publish", "/publish".into()),
         ("publish-form", "/publish?kind=case_study".into()),
         ("edit", format!("{record}/edit")),

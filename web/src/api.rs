@@ -20,8 +20,11 @@ use crate::headers::{bearer_token, etag_for, not_modified};
 use crate::limits::WriteLimiter;
 use crate::query::{QueryError, encode_cursor, parse_record_query};
 use crate::views::{
-    MembersView, PeerView, PublishedView, RecordList, RecordView, StatusView, VersionsView,
+    ConceptSuggestions, ConceptView, MAX_CONCEPT_QUERY_CHARS, MAX_CONCEPT_SLUG_CHARS,
+    MAX_CONCEPT_SUGGESTIONS, MembersView, PeerView, PublishedView, RecordList, RecordView,
+    StatusView, VersionsView, suggest_concepts,
 };
+use mosaico_protocol::concepts::compact_concept_id;
 
 /// A record version never changes: clients and proxies may keep it for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -81,6 +84,172 @@ pub(crate) async fn list_records<B: Backend>(
         Json(list),
     )
         .into_response())
+}
+
+/// Concepts whose labels contain a text: suggestions for a search box, in any language.
+#[utoipa::path(
+    get,
+    path = "/api/v1/concepts",
+    tag = "concepts",
+    params(ConceptSearchParams),
+    responses(
+        (status = 200, description = "At most 20 concepts with a label containing `q`, labels in `lang` first", body = ConceptSuggestions),
+        (status = 400, description = "A parameter is missing, unknown, repeated or not valid (the problem names it)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn concept_suggestions<B: Backend>(
+    State(backend): State<B>,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<ConceptSuggestions>, ApiError> {
+    let Query(pairs) = pairs.map_err(|e| QueryError {
+        parameter: "(query string)".into(),
+        message: e.body_text(),
+    })?;
+    let search = parse_concept_search(&pairs)?;
+    let scheme = backend.concepts();
+    Ok(Json(ConceptSuggestions {
+        items: suggest_concepts(
+            &scheme,
+            &search.text,
+            &search.language,
+            MAX_CONCEPT_SUGGESTIONS,
+        ),
+    }))
+}
+
+/// One concept of the node's scheme, with its labels in every language and its links.
+#[utoipa::path(
+    get,
+    path = "/api/v1/concepts/{slug}",
+    tag = "concepts",
+    params(
+        ("slug" = String, Path, description = "The concept id without its `mc:` prefix: lowercase letters, digits and single hyphens", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "machine-translation"),
+    ),
+    responses(
+        (status = 200, description = "The concept; narrower concepts are computed from the scheme's broader links", body = ConceptView),
+        (status = 400, description = "The slug is not a well-formed concept id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "This node's scheme has no such concept", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn concept<B: Backend>(
+    State(backend): State<B>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<ConceptView>, ApiError> {
+    let Path(slug) = path.map_err(path_error)?;
+    let id = parse_concept_slug(&slug)?;
+    let scheme = backend.concepts();
+    let concept = scheme.get(&id).ok_or_else(|| {
+        ApiError::NotFound(format!("this node's concept scheme has no concept {id}"))
+    })?;
+    Ok(Json(ConceptView::new(&scheme, concept)))
+}
+
+/// The query parameters of `GET /api/v1/concepts`. Unknown and repeated parameters are refused
+/// with 400, like those of `/records`, so a misspelt name is never silently ignored.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only its OpenAPI description is used; the handler parses the raw pairs.
+pub(crate) struct ConceptSearchParams {
+    /// The text a label must contain, compared case-folded: 1 to 100 characters, not only spaces.
+    #[param(min_length = 1, max_length = 100, example = "traduz")]
+    q: String,
+    /// The reader's language (BCP 47; the primary subtag counts): its labels rank first and
+    /// each suggestion's `label` is in it. English when absent.
+    #[param(pattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", example = "it")]
+    lang: Option<String>,
+}
+
+/// A concept search as `parse_concept_search` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConceptSearch {
+    /// The text to find in labels.
+    pub text: String,
+    /// The primary subtag of the reader's language, lowercase.
+    pub language: String,
+}
+
+/// Reads the parameters of `GET /api/v1/concepts`, refusing what the document does not allow.
+pub(crate) fn parse_concept_search(
+    pairs: &[(String, String)],
+) -> Result<ConceptSearch, QueryError> {
+    let bad = |parameter: &str, message: String| QueryError {
+        parameter: parameter.to_owned(),
+        message,
+    };
+    let mut text: Option<String> = None;
+    let mut language: Option<String> = None;
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "q" => &mut text,
+            "lang" => &mut language,
+            _ => {
+                return Err(bad(
+                    name,
+                    "is not a parameter of this endpoint (q, lang)".to_owned(),
+                ));
+            }
+        };
+        if slot.is_some() {
+            return Err(bad(name, "is given more than once".to_owned()));
+        }
+        *slot = Some(value.clone());
+    }
+    let text = text.ok_or_else(|| {
+        bad(
+            "q",
+            "is required: the text to find in concept labels".to_owned(),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(bad("q", "is empty: type part of a label".to_owned()));
+    }
+    let length = text.chars().count();
+    if length > MAX_CONCEPT_QUERY_CHARS {
+        return Err(bad(
+            "q",
+            format!("is {length} characters long; the limit is {MAX_CONCEPT_QUERY_CHARS}"),
+        ));
+    }
+    let language = match language {
+        None => "en".to_owned(),
+        Some(tag) => primary_language(&tag).ok_or_else(|| {
+            bad(
+                "lang",
+                format!("{tag:?} is not a language tag (BCP 47, e.g. it or pt-BR)"),
+            )
+        })?,
+    };
+    Ok(ConceptSearch { text, language })
+}
+
+/// The lowercase primary subtag of a BCP 47 tag, when the tag is well formed.
+fn primary_language(tag: &str) -> Option<String> {
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    (primary_ok && rest_ok).then(|| primary.to_ascii_lowercase())
+}
+
+/// The concept id of a path's slug (`machine-translation` → `mc:machine-translation`).
+pub(crate) fn parse_concept_slug(slug: &str) -> Result<String, QueryError> {
+    if slug.len() > MAX_CONCEPT_SLUG_CHARS {
+        return Err(QueryError {
+            parameter: "slug".to_owned(),
+            message: format!(
+                "is {} bytes long; concept slugs are at most {MAX_CONCEPT_SLUG_CHARS}",
+                slug.len()
+            ),
+        });
+    }
+    compact_concept_id(&format!("mc:{slug}")).ok_or_else(|| QueryError {
+        parameter: "slug".to_owned(),
+        message: format!(
+            "{slug:?} is not a concept id: lowercase letters, digits and single hyphens, e.g. machine-translation"
+        ),
+    })
 }
 
 /// One record version by id.

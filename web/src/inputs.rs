@@ -20,11 +20,21 @@ pub(crate) struct ListParams {
     /// Full-text query, up to 200 characters.
     #[param(max_length = 200)]
     q: Option<String>,
+    /// The language `q` is written in (BCP 47): which stemmer reads it and which concept labels
+    /// it is matched against. Without it, the node reads the language from the words, then the
+    /// UI's language, then `Accept-Language`; the answer's `query` says which it settled on.
+    #[param(example = "it")]
+    q_lang: Option<String>,
     /// Only this kind: solution, case_study, best_practice, membership, endorsement.
     #[param(example = "case_study")]
     kind: Option<String>,
     /// Only this thematic community (e.g. `iot`, `data`, `citizens`, or an `x-` extension).
     theme: Option<String>,
+    /// Only records carrying this concept, signed by the author or derived from the text:
+    /// `mc:` followed by lowercase letters, digits and single hyphens (the full
+    /// `urn:mosaico:concept:` IRI is accepted too). See `GET /api/v1/concepts`.
+    #[param(example = "mc:machine-translation")]
+    concept: Option<String>,
     /// Only records using this technology (e.g. `chatbot`).
     #[param(max_length = 200)]
     technology: Option<String>,

@@ -91,6 +91,8 @@ pub fn router_with<B: Backend>(backend: B, options: RouterOptions) -> Router {
             "/api/v1/records/{author}/{kind}/{slug}/retract",
             post(api::retract::<B>),
         )
+        .route("/api/v1/concepts", get(api::concept_suggestions::<B>))
+        .route("/api/v1/concepts/{slug}", get(api::concept::<B>))
         .route("/api/v1/events", get(sse::events::<B>))
         .route("/api/v1/members", get(api::members::<B>))
         .route("/api/v1/peers", get(api::peers::<B>))

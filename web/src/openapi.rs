@@ -18,10 +18,10 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{FieldErrorView, Problem};
 use crate::inputs::{DraftSchema, EnvelopeSchema, PublishRequest};
 use crate::views::{
-    AuthorityView, EndorsementView, Facets, FederationView, LogicalKeySchema, MatchWhy,
-    MatchedConcept, MemberView, MembersView, PeerSyncView, PeerView, PublishedView,
-    QueryLanguageSource, QueryReading, RecordList, RecordSummary, RecordView, SignatureView,
-    StatusView, VersionsView,
+    AuthorityView, ConceptSuggestion, ConceptSuggestions, ConceptView, EndorsementView, Facets,
+    FederationView, LogicalKeySchema, MatchWhy, MatchedConcept, MemberView, MembersView,
+    PeerSyncView, PeerView, PublishedView, QueryLanguageSource, QueryReading, RecordList,
+    RecordSummary, RecordView, SignatureView, StatusView, VersionsView,
 };
 use crate::{api, sse};
 
@@ -83,6 +83,8 @@ impl Modify for BearerAuth {
         api::head,
         api::versions,
         api::retract,
+        api::concept_suggestions,
+        api::concept,
         api::members,
         api::peers,
         api::status,
@@ -95,12 +97,13 @@ impl Modify for BearerAuth {
         Problem, FieldErrorView, RecordView, SignatureView, AuthorityView, VersionsView, RecordSummary,
         RecordList, Facets, MatchWhy, QueryReading, MatchedConcept, QueryLanguageSource, PublishedView, LogicalKeySchema, MembersView, FederationView, MemberView,
         EndorsementView, StatusView, PeerSyncView, PeerView, PublishRequest, DraftSchema, EnvelopeSchema,
-        sse::ReloadNotice,
+        ConceptSuggestion, ConceptSuggestions, ConceptView, sse::ReloadNotice,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "records", description = "Search and read signed records"),
         (name = "publishing", description = "Publish and retract records (bearer token)"),
+        (name = "concepts", description = "The node's multilingual concept scheme: suggestions and concepts"),
         (name = "federation", description = "Members, endorsements and peers"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )

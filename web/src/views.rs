@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use mosaico_protocol::concepts::{Concept, ConceptScheme, normalise_label};
 use mosaico_protocol::fields::Member;
 use mosaico_protocol::trust::{Authority, Federation};
 use mosaico_protocol::{
@@ -567,6 +568,158 @@ pub struct PeerView {
     pub rtt_ms: Option<u64>,
 }
 
+/// The longest text `GET /api/v1/concepts` and the concept index search for, in characters: a
+/// label is a few words, and a bound keeps the scan over every label cheap.
+pub const MAX_CONCEPT_QUERY_CHARS: usize = 100;
+/// The longest concept slug the API and the UI look up: the scheme's are a few words, and a
+/// bound keeps a hostile path out of error messages.
+pub const MAX_CONCEPT_SLUG_CHARS: usize = 100;
+/// The most suggestions one answer carries: enough to pick from, small enough to show whole.
+pub const MAX_CONCEPT_SUGGESTIONS: usize = 20;
+
+/// A concept whose label contains the text a reader typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConceptSuggestion {
+    /// The concept's id (`mc:<slug>`).
+    pub id: String,
+    /// The concept's preferred label in the requested language (English, then any, when the
+    /// scheme has none in it).
+    pub label: String,
+    /// The label that contains the typed text, as the scheme writes it.
+    pub matched: String,
+    /// The language of the matched label (a primary subtag, e.g. `ca`).
+    pub language: String,
+}
+
+/// The answer of `GET /api/v1/concepts`: the concepts whose labels contain the typed text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConceptSuggestions {
+    /// At most 20 suggestions, labels in the requested language first.
+    pub items: Vec<ConceptSuggestion>,
+}
+
+/// One concept of the node's scheme, with the narrower links the scheme only implies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConceptView {
+    /// The compact id, `mc:<slug>`.
+    pub id: String,
+    /// The preferred label per language.
+    pub pref_labels: BTreeMap<String, String>,
+    /// The alternative labels (synonyms, abbreviations, inflections) per language.
+    pub alt_labels: BTreeMap<String, Vec<String>>,
+    /// The definition per language, where the scheme has one.
+    pub definitions: BTreeMap<String, String>,
+    /// The ids of broader concepts.
+    pub broader: Vec<String>,
+    /// The ids of the concepts that name this one as broader.
+    pub narrower: Vec<String>,
+    /// The ids of related concepts.
+    pub related: Vec<String>,
+    /// EuroVoc concepts that mean the same.
+    pub exact_match: Vec<String>,
+    /// EuroVoc concepts that mean nearly the same.
+    pub close_match: Vec<String>,
+}
+
+impl ConceptView {
+    /// The view of `concept`, with its narrower concepts computed from `scheme`'s broader links
+    /// (the scheme files state only one direction, so the two can never disagree).
+    pub fn new(scheme: &ConceptScheme, concept: &Concept) -> Self {
+        ConceptView {
+            id: concept.id.clone(),
+            pref_labels: concept.pref_labels.clone(),
+            alt_labels: concept.alt_labels.clone(),
+            definitions: concept.definitions.clone(),
+            broader: concept.broader.clone(),
+            narrower: narrower_concepts(scheme, &concept.id),
+            related: concept.related.clone(),
+            exact_match: concept.exact_match.clone(),
+            close_match: concept.close_match.clone(),
+        }
+    }
+}
+
+/// The ids of the concepts of `scheme` that name `id` as broader, in scheme order.
+pub fn narrower_concepts(scheme: &ConceptScheme, id: &str) -> Vec<String> {
+    scheme
+        .concepts()
+        .iter()
+        .filter(|c| c.broader.iter().any(|b| b == id))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// A concept's preferred label in `lang` (a primary subtag), else in English, else in the first
+/// language it has: every concept of a checked scheme has all twelve, but an operator's file
+/// may be read with another language list one day.
+pub fn concept_label<'a>(concept: &'a Concept, lang: &str) -> &'a str {
+    concept
+        .pref_labels
+        .get(lang)
+        .or_else(|| concept.pref_labels.get("en"))
+        .or_else(|| concept.pref_labels.values().next())
+        .map_or(concept.id.as_str(), String::as_str)
+}
+
+/// How well a label fits a typed text, best first: (in another language than the reader's, not
+/// at the label's start, the label's length in characters, the concept's place in the scheme).
+type SuggestionRank = (bool, bool, usize, usize);
+
+/// The concepts of `scheme` with a label containing `text` (case-folded, whitespace-normalised),
+/// at most `limit`, one entry per concept: labels in `lang` first, then any language; within
+/// each, labels that start with the text before those that contain it, then shorter labels
+/// first (the closer fit), then scheme order. An empty text suggests nothing.
+pub fn suggest_concepts(
+    scheme: &ConceptScheme,
+    text: &str,
+    lang: &str,
+    limit: usize,
+) -> Vec<ConceptSuggestion> {
+    let needle = normalise_label(text);
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    // Per concept id: its best rank so far, the label that earned it and that label's language.
+    let mut best: BTreeMap<&str, (SuggestionRank, &str, &str)> = BTreeMap::new();
+    for (position, concept) in scheme.concepts().iter().enumerate() {
+        let languages: std::collections::BTreeSet<&String> = concept
+            .pref_labels
+            .keys()
+            .chain(concept.alt_labels.keys())
+            .collect();
+        for language in languages {
+            for label in concept.labels(language) {
+                let folded = normalise_label(label);
+                let Some(at) = folded.find(&needle) else {
+                    continue;
+                };
+                let rank = (language != lang, at != 0, folded.chars().count(), position);
+                let entry = best
+                    .entry(concept.id.as_str())
+                    .or_insert((rank, label, language));
+                if rank < entry.0 {
+                    *entry = (rank, label, language);
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<_> = best.into_iter().collect();
+    ranked.sort_by_key(|(_, (rank, _, _))| *rank);
+    ranked
+        .into_iter()
+        .take(limit)
+        .filter_map(|(id, (_, matched, language))| {
+            let concept = scheme.get(id)?;
+            Some(ConceptSuggestion {
+                id: id.to_owned(),
+                label: concept_label(concept, lang).to_owned(),
+                matched: matched.to_owned(),
+                language: language.to_owned(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,5 +768,28 @@ mod tests {
             Some(("nl", "Verzoeken"))
         );
         assert_eq!(pick_language(&LangMap::new(), &langs(&["it"])), None);
+    }
+
+    #[test]
+    fn suggestions_are_one_per_concept_reader_language_first_and_bounded() {
+        let scheme = ConceptScheme::builtin();
+        assert!(suggest_concepts(&scheme, "   ", "it", 20).is_empty());
+        let found = suggest_concepts(&scheme, "TRADUZIONE", "it", 20);
+        let ids: Vec<&str> = found.iter().map(|s| s.id.as_str()).collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "{ids:?}");
+        assert_eq!(found[0].id, "mc:machine-translation");
+        assert_eq!(found[0].matched, "traduzione");
+        assert_eq!(found[0].language, "it");
+        // A Finnish name typed on an Italian page: found, named in Italian.
+        let finnish = suggest_concepts(&scheme, "konekäännös", "it", 20);
+        assert_eq!(finnish[0].label, "traduzione automatica");
+        assert_eq!(finnish[0].language, "fi");
+        assert_eq!(suggest_concepts(&scheme, "e", "en", 7).len(), 7);
+        // Narrower concepts come from the other concepts' broader links.
+        assert!(
+            narrower_concepts(&scheme, "mc:machine-translation")
+                .contains(&"mc:speech-translation".to_owned())
+        );
     }
 }

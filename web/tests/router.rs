@@ -946,6 +946,8 @@ async fn openapi_document_describes_every_route() {
         ("/api/v1/records/{author}/{kind}/{slug}", "get"),
         ("/api/v1/records/{author}/{kind}/{slug}/versions", "get"),
         ("/api/v1/records/{author}/{kind}/{slug}/retract", "post"),
+        ("/api/v1/concepts", "get"),
+        ("/api/v1/concepts/{slug}", "get"),
         ("/api/v1/members", "get"),
         ("/api/v1/peers", "get"),
         ("/api/v1/status", "get"),
@@ -977,7 +979,7 @@ async fn openapi_document_describes_every_route() {
             "{method} {path} not routed"
         );
     }
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 15);
     let list = &paths["/api/v1/records"]["get"];
     let params: Vec<&str> = list["parameters"]
         .as_array()

@@ -6,21 +6,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use mosaico_protocol::concepts::ConceptScheme;
+
+use super::concepts::{DATALIST_ID, also_found, concept_datalist, concept_facet, concept_name};
 use super::context::Ctx;
 use super::format::{number, url_with};
 use super::html::Html;
-use super::i18n::Tr;
+use super::i18n::{Lang, Tr};
 use super::layout::{NavSection, backend_error_page, page, page_with_status, record_card};
 use crate::backend::{Backend, BackendError};
-use crate::query::{RecordQuery, encode_cursor, parse_record_query};
+use crate::query::{QueryError, RecordQuery, decode_cursor, encode_cursor, parse_record_query};
 use crate::views::RecordPage;
 
 /// The parameters a search page keeps in its URL, in the order links write them.
-const SEARCH_PARAMS: [&str; 8] = [
+const SEARCH_PARAMS: [&str; 9] = [
     "q",
     "kind",
     "theme",
     "technology",
+    "concept",
     "country",
     "nuts",
     "status",
@@ -45,12 +49,25 @@ async fn list<B: Backend>(backend: &B, query: RecordQuery) -> Result<RecordPage,
         .map_err(|e| BackendError::Internal(format!("search task failed: {e}")))?
 }
 
-fn search_box(h: &mut Html, tr: &Tr, q: &str, hidden: &[(String, String)]) {
+/// The search form; with a scheme, its input suggests the concepts' names from a datalist.
+fn search_box(
+    h: &mut Html,
+    tr: &Tr,
+    q: &str,
+    hidden: &[(String, String)],
+    suggest: Option<&ConceptScheme>,
+) {
     h.raw("<form role=\"search\" method=\"get\" action=\"/search\" class=\"searchbox\">");
     h.elem("label", &[("for", "q")], tr.t("search.label"));
     h.raw("<div class=\"row\"><input type=\"search\" id=\"q\" name=\"q\" maxlength=\"200\"")
-        .attr("value", q)
-        .raw(">");
+        .attr("value", q);
+    if suggest.is_some() {
+        h.attr("list", DATALIST_ID);
+    }
+    h.raw(">");
+    if let Some(scheme) = suggest {
+        concept_datalist(h, scheme, tr);
+    }
     for (name, value) in hidden {
         h.raw("<input type=\"hidden\"")
             .attr("name", name)
@@ -93,7 +110,7 @@ pub(crate) async fn home<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Resp
         &[("class", "lead")],
         &tr.tf("home.lead", &[("federation", &members.federation.name)]),
     );
-    search_box(&mut h, tr, "", &[]);
+    search_box(&mut h, tr, "", &[], None);
 
     h.raw("<section aria-labelledby=\"h-counts\">");
     h.elem("h2", &[("id", "h-counts")], tr.t("home.counts"));
@@ -215,9 +232,10 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
     let mut h = Html::new();
     h.elem("h1", &[], tr.t("search.title"));
     let hidden: Vec<(String, String)> = active.iter().filter(|(n, _)| n != "q").cloned().collect();
-    search_box(&mut h, tr, &q, &hidden);
+    let scheme = backend.concepts();
+    search_box(&mut h, tr, &q, &hidden, Some(&scheme));
 
-    let query = match parse_record_query(&pairs, Some(&ctx.content_languages)) {
+    let query = match search_query(&pairs, &ctx.content_languages, tr.lang) {
         Ok(query) => query,
         Err(e) => {
             h.raw("<div class=\"alert\" role=\"alert\"><p>")
@@ -259,7 +277,12 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
         h.elem("h2", &[("id", "h-active")], tr.t("search.active"));
         h.raw("<ul>");
         for (name, value) in &filters {
-            let label = format!("{}: {}", facet_heading(tr, name), tr.term(name, value));
+            let shown = if name == "concept" {
+                concept_name(&scheme, tr, value)
+            } else {
+                tr.term(name, value)
+            };
+            let label = format!("{}: {}", facet_heading(tr, name), shown);
             let remove = tr.tf("search.remove", &[("filter", &label)]);
             h.raw("<li>").text(&label).raw(" ");
             h.elem(
@@ -321,6 +344,21 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
         }
         h.raw("</ul>");
     }
+    let concept_counts: Vec<(&String, u64)> = sorted_counts(&results.facets.concept)
+        .into_iter()
+        .take(FACET_TERMS)
+        .collect();
+    concept_facet(
+        &mut h,
+        &scheme,
+        tr,
+        &concept_counts,
+        active
+            .iter()
+            .find(|(n, _)| n == "concept")
+            .map(|(_, v)| v.as_str()),
+        &without("concept"),
+    );
     h.raw("</aside>");
 
     // Results.
@@ -368,6 +406,7 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
         }
         h.raw("</ul>");
     }
+    also_found(&mut h, &scheme, tr, &results.reading, &results.items);
     // Pagination: forward by cursor, and back to the start.
     if results.next_cursor.is_some() || query.cursor.is_some() {
         h.open(
@@ -404,6 +443,31 @@ pub(crate) async fn search<B: Backend>(State(backend): State<B>, ctx: Ctx) -> Re
     page(&ctx, NavSection::Search, tr.t("search.title"), h)
 }
 
+/// The search of a page in `lang`: the query is typed into the page, so the node reads it in
+/// that language unless `q_lang` or the words themselves say otherwise. The UI's language is
+/// part of what a cursor's fingerprint covers, so a single cursor is checked here, once the
+/// language is set, rather than by the parser, which does not know it.
+fn search_query(
+    pairs: &[(String, String)],
+    content_languages: &str,
+    lang: Lang,
+) -> Result<RecordQuery, QueryError> {
+    let cursors = pairs.iter().filter(|(name, _)| name == "cursor").count();
+    let is_cursor = |name: &str| cursors == 1 && name == "cursor";
+    let cursor = pairs.iter().find(|(name, _)| is_cursor(name));
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(name, _)| !is_cursor(name))
+        .cloned()
+        .collect();
+    let mut query = parse_record_query(&rest, Some(content_languages))?;
+    query.ui_lang = Some(lang.tag().to_owned());
+    if let Some((_, text)) = cursor {
+        query.cursor = Some(decode_cursor(text, &query)?);
+    }
+    Ok(query)
+}
+
 fn facet_heading(tr: &Tr, param: &str) -> &'static str {
     match param {
         "kind" => tr.t("field.kind"),
@@ -412,6 +476,36 @@ fn facet_heading(tr: &Tr, param: &str) -> &'static str {
         "country" => tr.t("field.country"),
         "nuts" => tr.t("field.nuts"),
         "status" => tr.t("field.status"),
+        "concept" => tr.t("concept_filter"),
         _ => tr.t("field.other"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_typed_into_the_ui_is_read_in_the_ui_language() {
+        let pairs = [("q".to_owned(), "traduzione".to_owned())];
+        let query = search_query(&pairs, "it", Lang::It).expect("a plain query parses");
+        assert_eq!(query.ui_lang.as_deref(), Some("it"));
+        assert_eq!(query.q.as_deref(), Some("traduzione"));
+        assert_eq!(query.cursor, None);
+    }
+
+    #[test]
+    fn a_cursor_holds_only_for_the_ui_language_it_was_made_in() {
+        let pairs = vec![("q".to_owned(), "traduzione".to_owned())];
+        let italian = search_query(&pairs, "it", Lang::It).expect("a plain query parses");
+        let position = crate::query::Cursor {
+            sort_key: "0.5".to_owned(),
+            id: "0".repeat(64).parse().expect("a well-formed id"),
+        };
+        let mut next = pairs.clone();
+        next.push(("cursor".to_owned(), encode_cursor(&position, &italian)));
+        let second = search_query(&next, "it", Lang::It).expect("its own cursor holds");
+        assert!(second.cursor.is_some());
+        assert!(search_query(&next, "it", Lang::De).is_err());
     }
 }

@@ -334,6 +334,7 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("layout.rs"),
             include_str!("browse.rs"),
+            include_str!("concepts.rs"),
             include_str!("record.rs"),
             include_str!("members.rs"),
             include_str!("context.rs"),

@@ -10,11 +10,13 @@
 //! `session` (the session table, CSRF tokens, cookies) know nothing of requests; `context` turns
 //! a request into the `Ctx` and `SignedIn` extractors every handler takes;
 //! `layout` (page shell and shared fragments) and `posted` (reading a posted form, the CSRF
-//! check) build on it; the pages are `browse` (home, search), `record` (record, history),
+//! check) build on it; the pages are `concepts` (the concept index and pages, and the concept
+//! fragments other pages show), `browse` (home, search), `record` (record, history),
 //! `members`, `signin` (sign-in and out) and `publish` (form, new version, retraction). Each
 //! module names only modules before it in this list, so there is no ring among them.
 
 mod browse;
+mod concepts;
 mod context;
 mod format;
 mod html;
@@ -51,6 +53,8 @@ pub fn routes<B: Backend>() -> Router<B> {
     Router::new()
         .route("/", get(browse::home::<B>))
         .route("/search", get(browse::search::<B>))
+        .route("/concepts", get(concepts::index_page::<B>))
+        .route("/concepts/{slug}", get(concepts::concept_page::<B>))
         .route("/records/{id}", get(record::record_page::<B>))
         .route("/records/{id}/history", get(record::history_page::<B>))
         .route("/members", get(members::members_page::<B>))

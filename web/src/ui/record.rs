@@ -12,6 +12,7 @@ use mosaico_protocol::trust::Authority;
 use mosaico_protocol::{Body, LangMap, Record, RecordId, Verified};
 use serde_json::Value;
 
+use super::concepts::language_name;
 use super::context::Ctx;
 use super::format::{date_time, iso_date_time, url_with};
 use super::html::Html;
@@ -198,6 +199,19 @@ pub(crate) async fn record_page<B: Backend>(
                 tr.t("record.see_newest"),
             )
             .raw("</p>");
+    }
+
+    // Which languages the record is written in, named in the reader's language.
+    if !languages.is_empty() {
+        let names: Vec<String> = languages
+            .iter()
+            .map(|lang| language_name(tr, lang))
+            .collect();
+        h.elem(
+            "p",
+            &[("class", "written-in")],
+            &tr.tf("concept_written_in", &[("languages", &names.join(", "))]),
+        );
     }
 
     // Language note and switch.
